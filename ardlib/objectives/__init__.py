@@ -1,0 +1,24 @@
+"""Problems to optimize, with ground truth: analytic benchmarks, noise and failure models.
+
+Every problem is an :class:`Objective` carrying ``bounds``, ``dim``, ``goal`` and, where
+known, ``optimal_value`` and ``optimizers``; :func:`get_problem` builds one by name.
+Measurement noise and failed experiments come from separately seeded :class:`NoiseModel`
+objects that compose with :class:`Compose`.
+"""
+
+from . import _analytic, _noise, _registry
+from ._analytic import *  # noqa: F403
+from ._base import Goal, Objective
+from ._noise import *  # noqa: F403
+from ._noise_base import NoiseModel, Observation
+from ._registry import *  # noqa: F403
+
+__all__ = [
+    "Goal",
+    "NoiseModel",
+    "Objective",
+    "Observation",
+    *_analytic.__all__,
+    *_noise.__all__,
+    *_registry.__all__,
+]
