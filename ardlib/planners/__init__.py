@@ -5,6 +5,14 @@ failed experiment), ``recommend() -> (d,)`` returns the point the planner believ
 """
 
 from ._base import NotReadyError, Planner
+from ._bo import BayesianOptimization
 from ._design import LatinHypercube, RandomSearch, Sobol
 
-__all__ = ["LatinHypercube", "NotReadyError", "Planner", "RandomSearch", "Sobol"]
+__all__ = [
+    "BayesianOptimization",
+    "LatinHypercube",
+    "NotReadyError",
+    "Planner",
+    "RandomSearch",
+    "Sobol",
+]

@@ -115,7 +115,7 @@ class LatinHypercube(_QMCPlanner):
             )
 
     def _make_engine(self) -> qmc.QMCEngine:
-        return qmc.LatinHypercube(self.dim, optimization=self.optimization, rng=self.rng_)  # type: ignore[arg-type]
+        return qmc.LatinHypercube(self.dim, optimization=self.optimization, rng=self.rng_)
 
     def _ask(self, n: int) -> NDArray[np.float64]:
         engine = self._make_engine()
