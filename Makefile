@@ -35,7 +35,7 @@ audit: $(STAMP)
 
 ## report: build every report (the validation report arrives with its issue)
 report: $(STAMP)
-	$(BIN)/python -m ardlib.cli report-all
+	$(BIN)/ardlib report-all
 
 ## bench: planner speed and evaluations-to-target (prints a table; not a test)
 bench: $(STAMP)

@@ -85,7 +85,9 @@ def check_int(
     return int(value)
 
 
-def check_choice(value: Any, name: str, choices: tuple[str, ...], *, owner: str | None = None) -> str:
+def check_choice(
+    value: Any, name: str, choices: tuple[str, ...], *, owner: str | None = None
+) -> str:
     """Return ``value`` if it is one of ``choices``, or raise."""
     if not isinstance(value, str) or value not in choices:
         opts = ", ".join(repr(c) for c in choices)
@@ -95,7 +97,9 @@ def check_choice(value: Any, name: str, choices: tuple[str, ...], *, owner: str 
     return value
 
 
-def check_bounds(bounds: ArrayLike, name: str = "bounds", *, owner: str | None = None) -> NDArray[np.float64]:
+def check_bounds(
+    bounds: ArrayLike, name: str = "bounds", *, owner: str | None = None
+) -> NDArray[np.float64]:
     """Return bounds as a float array of shape ``(d, 2)`` with finite ``low < high``."""
     try:
         b = np.array(bounds, dtype=float)
@@ -172,7 +176,9 @@ def check_points(
     return arr
 
 
-def check_values(y: ArrayLike, n: int, *, name: str = "y", owner: str | None = None) -> NDArray[np.float64]:
+def check_values(
+    y: ArrayLike, n: int, *, name: str = "y", owner: str | None = None
+) -> NDArray[np.float64]:
     """Return ``y`` as a float array of shape ``(n,)``; NaN allowed (failed runs), inf not."""
     try:
         arr = np.asarray(y, dtype=float)
