@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ _SPEC = importlib.util.spec_from_file_location(
 )
 assert _SPEC is not None and _SPEC.loader is not None
 audit = importlib.util.module_from_spec(_SPEC)
+sys.modules["audit"] = audit  # dataclasses look their module up there
 _SPEC.loader.exec_module(audit)
 
 TODAY = dt.date(2026, 11, 26)
