@@ -538,3 +538,18 @@ def test_unnameable_region_callables_cannot_be_specced() -> None:
 def test_bad_specs_are_named_in_the_error(spec: object, message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         noise_from_spec(spec)  # type: ignore[arg-type]
+
+
+def test_random_walk_is_one_path_per_campaign_seed() -> None:
+    """With a campaign seed, per-step generators still read one coherent walk."""
+    obj = BOWL
+    drift = DriftNoise(rate=1.0, kind="random_walk")
+    X = np.array([[0.1, 0.5]])
+    per_step = [drift.observe(obj, X, step=t, rng=1000 + t, campaign_seed=7) for t in range(30)]
+    offsets = np.array([o.y[0] - o.y_true[0] for o in per_step])
+    batch = drift.observe(obj, np.repeat(X, 30, axis=0), step=np.arange(30), rng=5, campaign_seed=7)
+    np.testing.assert_array_equal(offsets, batch.y - batch.y_true)
+    # a walk: increments are the iid N(0, 1) draws, not fresh N(0, t) draws per step
+    assert np.all(np.abs(np.diff(offsets)) < 6.0)
+    other = drift.observe(obj, np.repeat(X, 30, axis=0), step=np.arange(30), rng=5, campaign_seed=8)
+    assert not np.array_equal(other.y, batch.y)

@@ -265,11 +265,12 @@ class DriftNoise(_Model):
     steps ``[0, 1, ..., 9]`` in one call, one at a time (each call given a generator in that
     same state), or in any order and batching gives the same offset for each step.
 
-    Coherence *across* steps therefore requires the same generator state at every step.
-    A caller that passes a different generator per step (e.g. one derived from
-    ``(cell seed, step)``) gets, at each step, the correct marginal ``N(0, t * rate**2)``
-    offset but from independent paths, so offsets at consecutive steps are not correlated
-    like a walk.  Steps must lie in ``[0, 10_000_000]``; the path up to the largest step
+    When the observation carries a ``campaign_seed`` (``observe(..., campaign_seed=s)``,
+    which the study engine always passes), the path is drawn from that seed instead of
+    ``rng``, so one campaign sees one coherent walk even though every step gets its own
+    ``rng``. Without it, coherence across steps requires the same generator state at
+    every step; a different generator per step gives the correct marginal
+    ``N(0, t * rate**2)`` at each step but from independent paths.  Steps must lie in ``[0, 10_000_000]``; the path up to the largest step
     is generated, so the cost is linear in that step.
     """
 
@@ -290,7 +291,10 @@ class DriftNoise(_Model):
         if s["kind"] == "linear":
             offset = s["rate"] * obs.step.astype(float)
         else:
-            offset = s["rate"] * _walk(rng, obs.step)
+            src = rng
+            if obs.campaign_seed is not None:
+                src = np.random.default_rng([obs.campaign_seed, 0x6472696674])  # "drift"
+            offset = s["rate"] * _walk(src, obs.step)
         return _measured(obs, obs.y + offset)
 
 
