@@ -25,8 +25,12 @@ __all__ = ["main"]
 
 
 def _ulps(a: float, b: float) -> float:
-    """Distance between two floats in units of the larger one's last place."""
-    return float(abs(a - b) / np.spacing(max(abs(a), abs(b), np.finfo(float).tiny)))
+    """Distance between two floats in units in the last place of ``max(|a|, |b|, 1)``.
+
+    The floor at 1 keeps the measure meaningful for optima at 0, where the spacing of
+    floats is subnormal and any rounding residue would count as billions of ulps.
+    """
+    return float(abs(a - b) / np.spacing(max(abs(a), abs(b), 1.0)))
 
 
 def problem_catalog(max_ulps: float = 64.0) -> list[dict[str, object]]:
@@ -35,13 +39,18 @@ def problem_catalog(max_ulps: float = 64.0) -> list[dict[str, object]]:
     for name in list_problems():
         p = get_problem(name)
         row: dict[str, object] = {
-            "name": name, "dim": p.dim, "goal": p.goal,
-            "optimal_value": p.optimal_value, "reference": p.reference,
+            "name": name,
+            "dim": p.dim,
+            "goal": p.goal,
+            "optimal_value": p.optimal_value,
+            "reference": p.reference,
         }
         if p.optimal_value is not None and p.optimizers is not None:
             vals = p.evaluate_true(p.optimizers)
             err = max(_ulps(float(v), float(p.optimal_value)) for v in vals)
-            row.update(n_optimizers=int(p.optimizers.shape[0]), max_error_ulps=err, ok=err <= max_ulps)
+            row.update(
+                n_optimizers=int(p.optimizers.shape[0]), max_error_ulps=err, ok=err <= max_ulps
+            )
         else:
             row.update(n_optimizers=0, max_error_ulps=None, ok=None)
         rows.append(row)
@@ -55,12 +64,36 @@ def _write_catalog(out: Path, max_ulps: float) -> int:
     metrics = {"problems": rows, "n_problems": len(rows), "n_failed": len(failed)}
     (out / "metrics" / "problems.json").write_text(json.dumps(metrics, indent=2) + "\n")
     cells = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(r[k]))}</td>" for k in
-                         ("name", "dim", "goal", "optimal_value", "n_optimizers", "max_error_ulps", "ok", "reference"))
-        + "</tr>\n" for r in rows
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(str(r[k]))}</td>"
+            for k in (
+                "name",
+                "dim",
+                "goal",
+                "optimal_value",
+                "n_optimizers",
+                "max_error_ulps",
+                "ok",
+                "reference",
+            )
+        )
+        + "</tr>\n"
+        for r in rows
     )
-    head = "".join(f"<th>{h}</th>" for h in
-                   ("problem", "d", "goal", "optimal value", "optimizers", "max error (ulps)", "ok", "source"))
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in (
+            "problem",
+            "d",
+            "goal",
+            "optimal value",
+            "optimizers",
+            "max error (ulps)",
+            "ok",
+            "source",
+        )
+    )
     (out / "problems.html").write_text(
         "<!doctype html><meta charset='utf-8'><title>ardlib problem catalog</title>"
         "<h1>Benchmark problems and their verified optima</h1>"

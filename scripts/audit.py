@@ -49,7 +49,8 @@ def parse_ignores(text: str) -> list[Ignore]:
         parts = line.split(None, 3)
         if len(parts) < 4:
             raise ValueError(
-                f"audit-ignore line {no}: expected 'VULN-ID YYYY-MM-DD package reason'. Got {raw!r}."
+                f"audit-ignore line {no}: expected 'VULN-ID YYYY-MM-DD package reason'. "
+                f"Got {raw!r}."
             )
         try:
             expires = dt.date.fromisoformat(parts[1])
@@ -67,7 +68,9 @@ def evaluate(report: dict, ignores: list[Ignore], today: dt.date) -> tuple[int, 
     for ign in ignores:
         if ign.expires < today:
             status = 1
-            lines.append(f"EXPIRED IGNORE {ign.vuln_id} ({ign.package}) on {ign.expires}: review it")
+            lines.append(
+                f"EXPIRED IGNORE {ign.vuln_id} ({ign.package}) on {ign.expires}: review it"
+            )
     deps = report.get("dependencies", [])
     skipped = [d for d in deps if "skip_reason" in d]
     for dep in deps:
@@ -91,17 +94,32 @@ def evaluate(report: dict, ignores: list[Ignore], today: dt.date) -> tuple[int, 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
-    ap = argparse.ArgumentParser(description="pip-audit over the lock file, with a dated ignore list")
+    ap = argparse.ArgumentParser(
+        description="pip-audit over the lock file, with a dated ignore list"
+    )
     ap.add_argument("--lock", default=str(ROOT / "requirements" / "lock.txt"))
     ap.add_argument("--ignore-file", default=str(ROOT / "requirements" / "audit-ignore.txt"))
-    ap.add_argument("--report", help="judge an existing pip-audit JSON report instead of running it")
+    ap.add_argument(
+        "--report", help="judge an existing pip-audit JSON report instead of running it"
+    )
     ap.add_argument("--strict", action="store_true", help="fail when packages could not be checked")
     args = ap.parse_args(argv)
     if args.report:
         report = json.loads(Path(args.report).read_text())
     else:
-        cmd = [sys.executable, "-m", "pip_audit", "-r", args.lock, "--require-hashes",
-               "--disable-pip", "--progress-spinner", "off", "-f", "json"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip_audit",
+            "-r",
+            args.lock,
+            "--require-hashes",
+            "--disable-pip",
+            "--progress-spinner",
+            "off",
+            "-f",
+            "json",
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if not proc.stdout.strip():
             print(proc.stderr, file=sys.stderr)

@@ -70,7 +70,9 @@ def main() -> None:
     args = ap.parse_args()
 
     latency: dict[str, dict[str, float]] = {}
-    cells = [(d, name, n) for d, name in ((2, "branin"), (6, "hartmann6")) for n in (10, 50, 100, 200)]
+    cells = [
+        (d, name, n) for d, name in ((2, "branin"), (6, "hartmann6")) for n in (10, 50, 100, 200)
+    ]
     for d, name, n in tqdm(cells, desc="ask() latency"):
         ts = np.concatenate([ask_latency(name, n, seed) for seed in range(args.reps)]) * 1e3
         latency[f"d{d}_n{n}"] = {
@@ -79,7 +81,9 @@ def main() -> None:
             "max_ms": float(ts.max()),
             "samples": int(ts.size),
         }
-    evals = np.array([evals_to_target(s, args.budget) for s in tqdm(range(args.seeds), desc="Branin")])
+    evals = np.array(
+        [evals_to_target(s, args.budget) for s in tqdm(range(args.seeds), desc="Branin")]
+    )
     result = {
         "machine": {"python": platform.python_version(), "processor": platform.machine()},
         "ask_latency": latency,
@@ -96,8 +100,10 @@ def main() -> None:
     for key, v in latency.items():
         print(f"{key:<10} {v['median_ms']:>10.1f} {v['p90_ms']:>8.1f} {v['max_ms']:>8.1f}")
     b = result["branin_evals_to_1e-3"]
-    print(f"Branin evals to regret<1e-3 over {args.seeds} seeds: median {b['median']:.1f}, "
-          f"p95 {b['p95']:.1f}, never reached {b['never_reached']}")
+    print(
+        f"Branin evals to regret<1e-3 over {args.seeds} seeds: median {b['median']:.1f}, "
+        f"p95 {b['p95']:.1f}, never reached {b['never_reached']}"
+    )
     print(f"targets: {TARGETS}")
     if args.out:
         with open(args.out, "w") as fh:
