@@ -1,0 +1,177 @@
+"""Execute a study's missing cells on any :class:`concurrent.futures.Executor`.
+
+Workers receive only a :class:`CellSpec` (specs, no live objects) and return Arrow tables;
+this process alone writes to the store, as each cell completes.  A failing cell cancels
+the cells not yet started, lets running ones finish and be stored, and is re-raised as
+:class:`CellError` naming the cell.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Mapping
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+from tqdm.auto import tqdm
+
+from .._validation import check_int
+from ._campaign import run_campaign_tables
+from ._result import StudyResult, collect
+from ._store import ResultStore
+from ._tables import with_identity
+
+if TYPE_CHECKING:
+    from ._study import CellSpec, Study
+
+__all__ = ["CellError", "run_cell", "run_study"]
+
+
+class CellError(RuntimeError):
+    """A study cell raised; the original exception is the ``__cause__``.
+
+    Attributes
+    ----------
+    cell : CellSpec
+        The (first) failing cell.
+    n_failed : int
+        Number of cells that raised before the run stopped.
+    """
+
+    def __init__(self, message: str, cell: CellSpec, n_failed: int) -> None:
+        super().__init__(message)
+        self.cell = cell
+        self.n_failed = n_failed
+
+
+def run_cell(cell: CellSpec) -> tuple[pa.Table, pa.Table]:
+    """Run one cell from its specs; returns (results, timings) with identity columns.
+
+    Top-level and picklable, so any executor can run it in another process or machine.
+    """
+    problem = cell.problem.build()
+    results, timings, _ = run_campaign_tables(
+        problem, cell.planner, cell.budget, cell.noise.build(), cell.seed, cell.batch_size
+    )
+    ident = cell.identity()
+    return with_identity(results, ident), with_identity(timings, ident)
+
+
+def _default_executor(max_workers: int | None, n_cells: int) -> ProcessPoolExecutor:
+    """A process pool of ``min(max_workers, n_cells)`` workers (default 2 or the CPU count)."""
+    workers = min(2, os.cpu_count() or 1) if max_workers is None else max_workers
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        # Fork workers from a server that has imported ardlib once (no fork of a threaded
+        # parent, no per-worker import cost). Effective if the server is not yet running.
+        ctx: Any = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["__main__", "ardlib.study"])
+    else:
+        ctx = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=min(workers, n_cells), mp_context=ctx)
+
+
+def _drain(
+    futures: Mapping[Future[Any], CellSpec], store: ResultStore, study_hash: str, bar: Any
+) -> tuple[CellSpec, BaseException, int] | None:
+    """Store results as they complete; on the first error cancel what has not started."""
+    first: tuple[CellSpec, BaseException] | None = None
+    n_failed = 0
+    for fut in as_completed(futures):
+        if fut.cancelled():
+            continue
+        cell, exc = futures[fut], fut.exception()
+        if exc is None:
+            store.write_cell(study_hash, cell.hash, *fut.result())
+            bar.update(1)
+            continue
+        n_failed += 1
+        if first is None:
+            first = (cell, exc)
+            for other in futures:
+                other.cancel()
+    return None if first is None else (*first, n_failed)
+
+
+def _compute(
+    cells: list[CellSpec],
+    store: ResultStore,
+    study_hash: str,
+    executor: Executor | None,
+    max_workers: int | None,
+    bar: Any,
+) -> None:
+    """Run ``cells`` on the executor (owning the default one), storing each as it completes."""
+    own = executor is None
+    pool = _default_executor(max_workers, len(cells)) if executor is None else executor
+    futures: dict[Future[Any], CellSpec] = {}
+    try:
+        for cell in cells:
+            futures[pool.submit(run_cell, cell)] = cell
+        failure = _drain(futures, store, study_hash, bar)
+    finally:
+        for fut in futures:
+            fut.cancel()
+        if own:
+            pool.shutdown(wait=True, cancel_futures=True)
+    if failure is not None:
+        cell, exc, n_failed = failure
+        raise CellError(
+            f"Study cell failed ({cell.describe()}; cell {cell.hash[:12]}): "
+            f"{type(exc).__name__}: {exc}. {n_failed} cell(s) failed; completed cells are "
+            f"stored under {store.study_dir(study_hash)} and a rerun computes only the rest.",
+            cell,
+            n_failed,
+        ) from exc
+
+
+def _manifest(study: Study, cells: list[CellSpec]) -> dict[str, Any]:
+    """Manifest JSON: study hash, study spec, and the cells with their identities."""
+    return {
+        "study_hash": study.study_hash,
+        "spec": study.spec(),
+        "cells": [{"cell_hash": c.hash, **c.identity()} for c in cells],
+    }
+
+
+def run_study(
+    study: Study,
+    store: ResultStore | str | os.PathLike[str],
+    *,
+    executor: Executor | None,
+    max_workers: int | None,
+    progress: bool,
+) -> StudyResult:
+    """Implementation of :meth:`Study.run` (see there)."""
+    if not isinstance(store, ResultStore):
+        if not isinstance(store, str | os.PathLike):
+            raise TypeError(
+                "The 'store' parameter of Study.run must be a ResultStore or a path. "
+                f"Got {store!r}."
+            )
+        store = ResultStore(store)
+    if executor is not None and not isinstance(executor, Executor):
+        raise TypeError(
+            "The 'executor' parameter of Study.run must be a concurrent.futures.Executor. "
+            f"Got {type(executor).__name__}."
+        )
+    if executor is not None and max_workers is not None:
+        raise ValueError(
+            "The 'max_workers' parameter of Study.run applies only to the default executor; "
+            "size the executor you pass instead."
+        )
+    if max_workers is not None:
+        max_workers = check_int(max_workers, "max_workers", owner="Study.run", low=1)
+    h, cells = study.study_hash, study.cells()
+    store.write_manifest(h, _manifest(study, cells))
+    todo = [c for c in cells if not store.has_cell(h, c.hash)]
+    n_cached = len(cells) - len(todo)
+    desc = f"study {h[:8]}"
+    with tqdm(
+        total=len(cells), initial=n_cached, desc=desc, unit="cell", disable=not progress
+    ) as bar:
+        bar.set_postfix(cached=n_cached)
+        if todo:
+            _compute(todo, store, h, executor, max_workers, bar)
+    return collect(study, store, cells, n_computed=len(todo), n_cached=n_cached)

@@ -1,0 +1,239 @@
+"""Study.run on real executors and real files: determinism, caching, resume, failures."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_study_support import RANDOM, SOBOL, CountingExecutor, Flaky, sleepy_study, small_study
+
+import ardlib.study._store
+from ardlib._rng import derive_seed
+from ardlib.study import CellError, PlannerSpec, ResultStore, StudyResult, run_campaign
+from ardlib.study._store import write_atomic
+from ardlib.study._tables import sha256_file
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> StudyResult:
+    """The small study, run once on the default executor with one worker."""
+    return small_study().run(tmp_path_factory.mktemp("ref"), max_workers=1, progress=False)
+
+
+def test_one_and_two_workers_write_byte_identical_files(
+    reference: StudyResult, tmp_path: Path
+) -> None:
+    two = small_study().run(tmp_path / "two", max_workers=2, progress=False)
+    assert two.n_computed == 16 and two.n_cached == 0
+    assert sha256_file(two.results_path) == sha256_file(reference.results_path)
+    assert two.digest == reference.digest == sha256_file(reference.results_path)
+    saved = two.save(tmp_path / "export" / "results.parquet")
+    assert sha256_file(saved) == reference.digest
+
+
+def test_results_are_canonical_and_tidy(reference: StudyResult) -> None:
+    r = reference.results
+    keys = ["problem", "noise", "planner", "replicate", "step"]
+    assert len(r) == 16 * 6 and list(r.columns[:5]) == [*keys[:4], "cell_seed"]
+    assert r.equals(r.sort_values(keys, ignore_index=True))
+    assert list(r.index) == list(range(len(r)))
+    assert r["replicate"].dtype == np.int64 and r["failed"].dtype == np.bool_
+    assert r.groupby(keys[:4]).size().eq(6).all()
+    assert not {"ask_seconds", "recommend_seconds"} & set(r.columns)
+    assert {"ask_seconds", "recommend_seconds"} <= set(reference.timings.columns)
+    cell = r[(r.problem == "peak") & (r.noise == "offset") & (r.replicate == 1)]
+    assert cell["cell_seed"].unique().tolist() == [derive_seed(0, "peak", "offset", 1)]
+
+
+def test_planners_in_a_cell_share_noise_and_initial_seed(reference: StudyResult) -> None:
+    r = reference.results.assign(offset=lambda d: d.y_obs - d.y_true)
+    noisy = r[r.noise == "offset"].pivot_table(
+        index=["problem", "replicate", "step"], columns="planner", values="offset"
+    )
+    np.testing.assert_allclose(noisy["random"], noisy["sobol"], rtol=0, atol=1e-12)
+    assert noisy["random"].std() > 0.01
+    assert (r[r.noise == "none"].offset == 0).all()
+
+
+def test_same_seed_same_bytes_other_seed_other_results(
+    reference: StudyResult, tmp_path: Path
+) -> None:
+    again = small_study().run(tmp_path / "again", max_workers=1, progress=False)
+    assert again.digest == reference.digest
+    other = small_study(master_seed=1).run(tmp_path / "other", max_workers=1, progress=False)
+    assert other.digest != reference.digest
+    assert other.results["x"].tolist() != reference.results["x"].tolist()
+
+
+def test_rerun_computes_only_missing_cells(reference: StudyResult) -> None:
+    store, h = reference.store, reference.study.study_hash
+    cells = reference.study.cells()
+    deleted = [cells[1], cells[6], cells[15]]
+    for c in deleted:
+        store.cell_path(h, c.hash).unlink()
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        counting = CountingExecutor(pool)
+        again = reference.study.run(store, executor=counting, progress=False)
+        assert {c.hash for c in counting.submitted} == {c.hash for c in deleted}
+        assert len(counting.submitted) == 3
+        assert (again.n_computed, again.n_cached) == (3, 13)
+        assert again.digest == reference.digest
+        counting.submitted.clear()
+        cached = reference.study.run(store, executor=counting, progress=False)
+        assert counting.submitted == [] and cached.n_cached == 16
+    assert cached.digest == reference.digest
+
+
+def test_an_extended_study_computes_only_its_new_cells(tmp_path: Path) -> None:
+    with ThreadPoolExecutor(2) as pool:
+        base = small_study().run(tmp_path, executor=pool, progress=False)
+    lhs = PlannerSpec("lhs", "ardlib.planners.LatinHypercube")
+    extended = small_study(planners=[RANDOM, SOBOL, lhs])
+    assert extended.study_hash != base.study.study_hash
+    with ThreadPoolExecutor(2) as pool:
+        counting = CountingExecutor(pool)
+        result = extended.run(tmp_path, executor=counting, progress=False)
+    assert {c.planner.name for c in counting.submitted} == {"lhs"}
+    assert (result.n_computed, result.n_cached) == (8, 16)
+    shared = result.results[result.results["planner"] != "lhs"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(shared, base.results)
+
+
+def test_a_crashed_cell_keeps_completed_cells_and_the_rerun_finishes(tmp_path: Path) -> None:
+    flag = tmp_path / "crash-once"
+    flag.touch()
+    probe = small_study(planners=[RANDOM, PlannerSpec("unstable", Flaky)])
+    last = [c for c in probe.cells() if c.planner.name == "unstable"][-1]
+    params = {"flag": str(flag), "fail_seed": derive_seed(last.seed, "planner")}
+    study = small_study(planners=[RANDOM, PlannerSpec("unstable", Flaky, params)])
+    store = ResultStore(tmp_path / "store")
+    with pytest.raises(
+        CellError,
+        match=r"problem='sphere', noise='offset', planner='unstable', "
+        r"replicate=1.*RuntimeError: simulated crash",
+    ) as info:
+        study.run(store, max_workers=1, progress=False)
+    assert info.value.cell.hash == study.cells()[-1].hash and info.value.n_failed == 1
+    assert isinstance(info.value.__cause__, RuntimeError)
+    stored = sorted(p.name for p in (store.root / "cells").iterdir())
+    assert len(stored) == 15 and f"{last.hash}.parquet" not in stored
+    assert not flag.exists()
+    resumed = study.run(store, max_workers=1, progress=False)
+    assert (resumed.n_computed, resumed.n_cached) == (1, 15)
+    clean = study.run(tmp_path / "clean", max_workers=1, progress=False)
+    assert clean.digest == resumed.digest
+
+
+def test_any_executor_thread_pool_gives_the_same_bytes(
+    reference: StudyResult, tmp_path: Path
+) -> None:
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        threaded = small_study().run(tmp_path, executor=pool, progress=False)
+    assert threaded.digest == reference.digest
+
+
+def test_store_layout_manifest_and_no_temporary_files(reference: StudyResult) -> None:
+    store, h = reference.store, reference.study.study_hash
+    root = store.study_dir(h)
+    assert reference.results_path == root / "results.parquet"
+    assert len(list((store.root / "cells").glob("*.parquet"))) == 16
+    assert len(list((store.root / "timings").glob("*.parquet"))) == 16
+    assert not list(store.root.rglob("*.tmp"))
+    manifest = json.loads(store.manifest_path(h).read_text())
+    assert manifest["study_hash"] == h and manifest["spec"] == reference.study.spec()
+    assert [c["cell_hash"] for c in manifest["cells"]] == [c.hash for c in reference.study.cells()]
+
+
+def test_a_foreign_manifest_is_not_overwritten(tmp_path: Path) -> None:
+    study = small_study(budget=1, replicates=1)
+    store = ResultStore(tmp_path)
+    store.write_manifest(study.study_hash, {"spec": {"something": "else"}})
+    with pytest.raises(RuntimeError, match="different study"):
+        study.run(store, max_workers=1, progress=False)
+
+
+def test_atomic_write_leaves_nothing_behind_on_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_replace(src: str, dst: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ardlib.study._store.os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        write_atomic(tmp_path / "cells" / "a.parquet", b"data")
+    assert os.listdir(tmp_path / "cells") == []
+
+
+def test_progress_bar_shows_done_total_and_cached(
+    reference: StudyResult, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reference.study.run(reference.store, progress=True)
+    err = capsys.readouterr().err
+    assert "16/16" in err and "cached=16" in err
+    reference.study.run(reference.store, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_run_argument_errors(reference: StudyResult) -> None:
+    study = reference.study
+    with (
+        ThreadPoolExecutor(1) as pool,
+        pytest.raises(ValueError, match=r"'max_workers' parameter of Study\.run applies only"),
+    ):
+        study.run(reference.store, executor=pool, max_workers=2)
+    with pytest.raises(TypeError, match=r"'executor' parameter of Study\.run"):
+        study.run(reference.store, executor="dask")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"'store' parameter of Study\.run"):
+        study.run(None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"'max_workers' parameter of Study\.run must be an int"):
+        study.run(reference.store, max_workers=0, progress=False)
+
+
+@pytest.mark.slow
+def test_a_killed_study_process_resumes_where_it_stopped(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path / "store")
+    study = sleepy_study(0.05)
+    cells_dir = store.root / "cells"
+    code = (
+        "from test_study_support import sleepy_study\n"
+        "if __name__ == '__main__':\n"
+        f"    sleepy_study(0.05).run({str(store.root)!r}, max_workers=1, progress=False)\n"
+    )
+    script = tmp_path / "study_script.py"
+    script.write_text(code)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), *sys.path])}
+    proc = subprocess.Popen([sys.executable, str(script)], env=env, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(cells_dir.glob("*.parquet"))) < 4 and proc.poll() is None:
+            assert time.monotonic() < deadline, "the study process made no progress"
+            time.sleep(0.02)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    stored = len(list(cells_dir.glob("*.parquet")))
+    assert 4 <= stored < 16, "kill the study while it is running"
+    resumed = study.run(store, max_workers=2, progress=False)
+    assert (resumed.n_cached, resumed.n_computed) == (stored, 16 - stored)
+    clean = study.run(tmp_path / "clean", max_workers=2, progress=False)
+    assert clean.digest == resumed.digest
+
+
+def test_a_cell_is_reproduced_by_run_campaign_with_its_seed(reference: StudyResult) -> None:
+    cell = [c for c in reference.study.cells() if c.noise.label == "offset"][-1]
+    alone = run_campaign(
+        cell.problem.build(), cell.planner, cell.budget, cell.noise, rng=cell.seed
+    ).results
+    r = reference.results
+    rows = r[(r.problem == cell.problem.key) & (r.noise == "offset")]
+    rows = rows[(rows.planner == cell.planner.name) & (rows.replicate == cell.replicate)]
+    pd.testing.assert_frame_equal(rows[list(alone.columns)].reset_index(drop=True), alone)
