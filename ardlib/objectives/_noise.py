@@ -270,8 +270,9 @@ class DriftNoise(_Model):
     ``rng``, so one campaign sees one coherent walk even though every step gets its own
     ``rng``. Without it, coherence across steps requires the same generator state at
     every step; a different generator per step gives the correct marginal
-    ``N(0, t * rate**2)`` at each step but from independent paths.  Steps must lie in ``[0, 10_000_000]``; the path up to the largest step
-    is generated, so the cost is linear in that step.
+    ``N(0, t * rate**2)`` at each step but from independent paths.  Steps must lie in
+    ``[0, 10_000_000]``; the path up to the largest step is generated, so the cost is
+    linear in that step.
     """
 
     def __init__(self, *, rate: float, kind: str = "linear") -> None:
