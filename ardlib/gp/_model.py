@@ -230,7 +230,7 @@ class GaussianProcess:
                 jac=True,
                 method="L-BFGS-B",
                 bounds=list(zip(lo, hi, strict=True)),
-                options={"maxiter": max_iter},
+                options={"maxiter": max_iter, "ftol": 1e-7},
             )
             if np.isfinite(res.fun) and (best is None or res.fun < best[0]):
                 best = (float(res.fun), np.asarray(res.x))

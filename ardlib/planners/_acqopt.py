@@ -24,7 +24,7 @@ from scipy.stats import qmc
 __all__ = ["maximize_acquisition"]
 
 Array = NDArray[np.float64]
-Utility = Callable[[Array], tuple[Array, Array]]
+Utility = Callable[..., tuple[Array, Array]]
 
 
 def _raw_candidates(
@@ -57,7 +57,8 @@ def maximize_acquisition(
     Parameters
     ----------
     utility : callable
-        Maps ``X`` of shape (m, d) to ``(value (m,), grad (m, d))``, to be maximized.
+        ``utility(X, grad=True)`` maps ``X`` of shape (m, d) to ``(value (m,), grad (m, d))``,
+        to be maximized; with ``grad=False`` the gradient may be skipped.
     d : int
         Dimension.
     anchors : ndarray of shape (k, d)
@@ -74,7 +75,7 @@ def maximize_acquisition(
     value : float
     """
     cand = _raw_candidates(d, n_raw, anchors, scales, rng)
-    vals, _ = utility(cand)
+    vals, _ = utility(cand, grad=False)
     finite = np.isfinite(vals)
     if not finite.any():
         return cand[0], float("-inf")
@@ -98,7 +99,7 @@ def maximize_acquisition(
         options={"maxiter": max_iter},
     )
     pts = np.clip(res.x.reshape(k, d), 0.0, 1.0)
-    v, _ = utility(pts)
+    v, _ = utility(pts, grad=False)
     pts = np.vstack([pts, cand[order[:1]]])
     v = np.r_[v, vals[order[0]]]
     i = int(np.nanargmax(np.where(np.isfinite(v), v, -np.inf)))

@@ -65,7 +65,11 @@ def _dlog_h(z: Array, lh: Array) -> Array:
     return np.exp(log_ndtr(z) - lh)
 
 
-def _moments(gp: GaussianProcess, X: Array) -> tuple[Array, Array, Array, Array]:
+def _moments(gp: GaussianProcess, X: Array, grad: bool) -> tuple[Array, Array, Array, Array]:
+    if not grad:  # value-only path for scoring many raw candidates: skip the (m, n, d) work
+        mu, var = gp.predict_standardized(X)
+        nothing = np.zeros((X.shape[0], 0))
+        return mu, np.sqrt(var), nothing, nothing
     mu, var, dmu, dvar = gp.predict_standardized_grad(X)
     sigma = np.sqrt(var)
     dsigma = dvar / (2.0 * sigma)[:, None]
@@ -78,24 +82,26 @@ def _log_ei_core(
     z = (best - mu) / sigma
     lh = log_h(z)
     val = lh + np.log(sigma)
+    if dmu.shape[1] == 0:
+        return val, dmu
     dz = -(dmu + z[:, None] * dsigma) / sigma[:, None]
     grad = _dlog_h(z, lh)[:, None] * dz + dsigma / sigma[:, None]
     return val, grad
 
 
-def log_ei(gp: GaussianProcess, X: Array, *, best: float) -> tuple[Array, Array]:
+def log_ei(gp: GaussianProcess, X: Array, *, best: float, grad: bool = True) -> tuple[Array, Array]:
     """Log expected improvement below ``best`` (standardized units) at ``X`` (m, d).
 
     Returns
     -------
     value : ndarray of shape (m,)
-    grad : ndarray of shape (m, d)
+    grad : ndarray of shape (m, d), or (m, 0) when ``grad=False``
     """
-    return _log_ei_core(*_moments(gp, X), best)
+    return _log_ei_core(*_moments(gp, X, grad), best)
 
 
 def noisy_log_ei(
-    gp: GaussianProcess, X: Array, *, best: float, noise_var: float
+    gp: GaussianProcess, X: Array, *, best: float, noise_var: float, grad: bool = True
 ) -> tuple[Array, Array]:
     """Log augmented EI (Huang et al. 2006) at ``X`` (m, d).
 
@@ -105,19 +111,23 @@ def noisy_log_ei(
         Posterior mean at the "effective best" evaluated point, standardized units.
     noise_var : float
         Observation noise variance, standardized units.
+    grad : bool, default True
+        False skips the gradient (returned with shape (m, 0)).
     """
-    mu, sigma, dmu, dsigma = _moments(gp, X)
-    val, grad = _log_ei_core(mu, sigma, dmu, dsigma, best)
+    mu, sigma, dmu, dsigma = _moments(gp, X, grad)
+    val, g = _log_ei_core(mu, sigma, dmu, dsigma, best)
     sn = np.sqrt(noise_var)
     s = np.sqrt(sigma * sigma + noise_var)
     val = val + np.log1p(-sn / s)
+    if not grad:
+        return val, g
     # d/dx log(1 - sn/s) = (sn / s^2) * ds/dx / (1 - sn/s),  ds/dx = sigma dsigma / s
     factor = (sn * sigma / s**3) / (1.0 - sn / s)
-    return val, grad + factor[:, None] * dsigma
+    return val, g + factor[:, None] * dsigma
 
 
-def ucb(gp: GaussianProcess, X: Array, *, beta: float) -> tuple[Array, Array]:
+def ucb(gp: GaussianProcess, X: Array, *, beta: float, grad: bool = True) -> tuple[Array, Array]:
     """Negated lower confidence bound ``-(mu - sqrt(beta) sigma)`` at ``X`` (m, d)."""
-    mu, sigma, dmu, dsigma = _moments(gp, X)
+    mu, sigma, dmu, dsigma = _moments(gp, X, grad)
     rb = np.sqrt(beta)
     return -(mu - rb * sigma), -(dmu - rb * dsigma)

@@ -153,7 +153,7 @@ class BayesianOptimization(Planner):
         """GP training targets: successful observations with the minimization sign."""
         return self._sign * self.y_
 
-    def _utility(self, gp: GaussianProcess) -> Callable[[Array], tuple[Array, Array]]:
+    def _utility(self, gp: GaussianProcess) -> Callable[..., tuple[Array, Array]]:
         U = self._to_unit(self.X_) if gp is self.gp_ else gp.X_
         mu, var = gp.predict_standardized(U)
         if self.acquisition == "ucb":
@@ -168,12 +168,14 @@ class BayesianOptimization(Planner):
         F = self._to_unit(self.X_failed_)
         scale = self.failure_radius * gp.lengthscale_
 
-        def penalized(X: Array) -> tuple[Array, Array]:
-            v, g = base(X)
+        def penalized(X: Array, grad: bool = True) -> tuple[Array, Array]:
+            v, g = base(X, grad=grad)
             diff = (X[:, None, :] - F[None, :, :]) / scale  # (m, f, d)
             q = 0.5 * np.sum(diff * diff, axis=2)
             e = np.exp(-q)
             pen = np.sum(np.log1p(-np.minimum(e, 1.0 - 1e-16)), axis=1)
+            if not grad:
+                return v + pen, g
             dpen = np.einsum("mf,mfd->md", e / (1.0 - np.minimum(e, 1.0 - 1e-16)), diff / scale)
             return v + pen, g + dpen
 
@@ -227,8 +229,10 @@ class BayesianOptimization(Planner):
             pts.append(x)
         return [self._from_unit(p) for p in pts]
 
-    def _mean_utility(self, gp: GaussianProcess) -> Callable[[Array], tuple[Array, Array]]:
-        def neg_mean(X: Array) -> tuple[Array, Array]:
+    def _mean_utility(self, gp: GaussianProcess) -> Callable[..., tuple[Array, Array]]:
+        def neg_mean(X: Array, grad: bool = True) -> tuple[Array, Array]:
+            if not grad:
+                return -gp.predict_standardized(X)[0], np.zeros((X.shape[0], 0))
             m, _, dm, _ = gp.predict_standardized_grad(X)
             return -m, -dm
 
