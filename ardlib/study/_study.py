@@ -232,6 +232,8 @@ class Study:
             Runs the cells, e.g. a ``ThreadPoolExecutor`` or ``distributed.Client(...)
             .get_executor()``; it is not shut down.  Default: a ``ProcessPoolExecutor``
             (forkserver start method where available) owned and shut down by this call.
+            As with any non-fork process pool, a *script* that calls ``run`` must guard
+            it with ``if __name__ == "__main__":`` (notebooks need nothing).
         max_workers : int, optional
             Workers of the default executor; default ``min(2, os.cpu_count())``.  Only
             valid without ``executor``.
