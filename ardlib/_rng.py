@@ -38,8 +38,19 @@ def as_generator(rng: RNGLike, *, name: str = "rng") -> np.random.Generator:
     """
     if isinstance(rng, np.random.Generator):
         return rng
-    if rng is None or isinstance(rng, np.random.SeedSequence):
-        return np.random.default_rng(rng)
+    if rng is None:
+        return np.random.default_rng()
+    if isinstance(rng, np.random.SeedSequence):
+        # Copy: consumers (scipy.stats.qmc) spawn children from the generator's sequence,
+        # which would mutate the caller's object and make its reuse give other streams.
+        return np.random.default_rng(
+            np.random.SeedSequence(
+                rng.entropy,
+                spawn_key=rng.spawn_key,
+                pool_size=rng.pool_size,
+                n_children_spawned=rng.n_children_spawned,
+            )
+        )
     if isinstance(rng, bool) or not isinstance(rng, int | np.integer):
         raise TypeError(
             f"The '{name}' parameter must be None, a non-negative int, a "

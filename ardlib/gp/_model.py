@@ -181,7 +181,7 @@ class GaussianProcess:
         if getattr(self, "rng_", None) is None:
             self.rng_ = as_generator(self.rng)
 
-        self.X_ = X
+        self.X_ = X.copy()  # never alias the caller's array
         self.y_mean_ = float(np.mean(y))
         std = float(np.std(y))
         self.y_std_ = std if std > 1e-12 * max(1.0, abs(self.y_mean_)) else 1.0
@@ -207,7 +207,10 @@ class GaussianProcess:
             return self
         starts = [np.clip(prev, lo, hi)] if has_prev else []
         if not (warm_start_only and has_prev):
-            starts.append(np.clip(np.r_[np.full(d, np.log(0.3)), 0.0, np.log(1e-3)], lo, hi))
+            # Two deterministic starts, a near-interpolating and a noisy one: the likelihood
+            # often has one local optimum of each kind and random starts can miss either.
+            for log_sn2 in (np.log(1e-3), np.log(0.1)):
+                starts.append(np.clip(np.r_[np.full(d, np.log(0.3)), 0.0, log_sn2], lo, hi))
             for _ in range(n_restarts):
                 starts.append(lo + (hi - lo) * self.rng_.uniform(0.15, 0.85, size=lo.shape))
 
@@ -232,7 +235,8 @@ class GaussianProcess:
                 bounds=list(zip(lo, hi, strict=True)),
                 options={"maxiter": max_iter, "ftol": 1e-7},
             )
-            if np.isfinite(res.fun) and (best is None or res.fun < best[0]):
+            # 1e25 marks a start whose covariance was never positive definite
+            if np.isfinite(res.fun) and res.fun < 1e24 and (best is None or res.fun < best[0]):
                 best = (float(res.fun), np.asarray(res.x))
         return best
 
@@ -246,9 +250,11 @@ class GaussianProcess:
         n = K.shape[0]
         K[np.diag_indices(n)] += sn2
         try:
-            L = cholesky(K, lower=True, check_finite=False)
-        except np.linalg.LinAlgError:
+            L, jitter = _cholesky_with_jitter(K)
+        except GPError:
             return 1e25, np.zeros_like(theta)
+        if jitter:  # the gradient below is that of the jittered matrix
+            K[np.diag_indices(n)] += jitter
         alpha = cho_solve((L, True), self._z, check_finite=False)
         nll = 0.5 * self._z @ alpha + np.log(np.diag(L)).sum() + 0.5 * n * LOG_2PI
         Kinv, info = dpotri(L, lower=1)  # lower triangle of K^-1 from the factor
@@ -259,7 +265,7 @@ class GaussianProcess:
         grad = np.empty_like(theta)
         # dK/dlog l_j = M * D2_j / l_j^2 ; contract W*M against the squared differences.
         grad[:-2] = 0.5 * np.tensordot(W * M, self._D2, axes=([0, 1], [0, 1])) * inv_l2
-        grad[-2] = 0.5 * np.sum(W * (K - sn2 * np.eye(n)))
+        grad[-2] = 0.5 * (np.sum(W * K) - (sn2 + jitter) * np.trace(W))  # dK/dlog s2 = s2 Kc
         grad[-1] = 0.5 * sn2 * np.trace(W)
         # Log-normal priors on l, s2, sn2 (Gaussian in theta).
         mu_l, sd_l = self._prior_l

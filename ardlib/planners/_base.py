@@ -50,7 +50,7 @@ class Planner(ABC):
         if getattr(self, "bounds_", None) is not None:
             return
         name = type(self).__name__
-        self.bounds_ = check_bounds(self.bounds, owner=name)
+        bounds = check_bounds(self.bounds, owner=name)
         if self.goal not in ("minimize", "maximize"):
             raise ValueError(
                 f"The 'goal' parameter of {name} must be one of 'minimize', 'maximize'. "
@@ -58,11 +58,16 @@ class Planner(ABC):
             )
         self._sign = 1.0 if self.goal == "minimize" else -1.0
         self.rng_ = as_generator(self.rng)
-        d = self.bounds_.shape[0]
+        d = bounds.shape[0]
         self.X_ = np.empty((0, d))
         self.y_ = np.empty(0)
         self.X_failed_ = np.empty((0, d))
-        self._validate_params()
+        self.bounds_ = bounds  # set before the hook, which may use it ...
+        try:
+            self._validate_params()
+        except Exception:
+            del self.bounds_  # ... and unset on failure: the next call validates again
+            raise
 
     def _validate_params(self) -> None:  # noqa: B027 - optional hook
         """Check subclass settings; called once, on first use."""
@@ -119,7 +124,7 @@ class Planner(ABC):
                 f"{type(self).__name__}.recommend() needs at least one successful observation; "
                 "call tell(X, y) first."
             )
-        return np.asarray(self._recommend(), dtype=float).reshape(self.dim)
+        return np.array(self._recommend(), dtype=float).reshape(self.dim)  # a copy, never a view
 
     # -- hooks ---------------------------------------------------------------------------
     @abstractmethod

@@ -153,10 +153,17 @@ class BayesianOptimization(Planner):
         """GP training targets: successful observations with the minimization sign."""
         return self._sign * self.y_
 
-    def _utility(self, gp: GaussianProcess) -> Callable[..., tuple[Array, Array]]:
+    def _utility(
+        self, gp: GaussianProcess, *, exploit: bool = False
+    ) -> Callable[..., tuple[Array, Array]]:
+        """The function to maximize: the acquisition (or, for an exploitation step, the
+        negated posterior mean), times the failure penalty around failed points."""
         U = self._to_unit(self.X_) if gp is self.gp_ else gp.X_
         mu, var = gp.predict_standardized(U)
-        if self.acquisition == "ucb":
+        base: Callable[..., tuple[Array, Array]]
+        if exploit:
+            base = self._mean_utility(gp)
+        elif self.acquisition == "ucb":
             base = partial(acq.ucb, gp, beta=float(self.beta))
         elif self.acquisition == "noisy_ei":
             i = int(np.argmin(mu + np.sqrt(var)))
@@ -199,7 +206,8 @@ class BayesianOptimization(Planner):
             return list(self._design.ask(n))
         gp = self._fit()
         U = self._to_unit(self.X_)
-        z = (self._targets() - gp.y_mean_) / gp.y_std_
+        targets = self._targets()
+        z = (targets - gp.y_mean_) / gp.y_std_
         pts: list[Array] = []
         exploit = int(self.exploit_every or 0)
         n_model = self.n_asked_ - self.n_initial
@@ -209,14 +217,15 @@ class BayesianOptimization(Planner):
                 fantasy.theta_ = gp.theta_
                 Uk = np.vstack([U, *pts])
                 mu_new, _ = gp.predict_standardized(np.asarray(pts))
-                fantasy.fit(Uk, np.r_[z, mu_new], optimize=False)
+                fantasy.fit(Uk, np.r_[targets, gp.y_mean_ + gp.y_std_ * mu_new], optimize=False)
                 model = fantasy
             else:
                 model = gp
             anchors = U[np.argsort(z, kind="stable")[: min(5, U.shape[0])]]
-            util = self._utility(model)
-            if exploit and (n_model + k) % exploit == exploit - 1:
-                util = self._mean_utility(model)
+            # Only a batch's first point may exploit: a fantasy at the posterior mean leaves
+            # the mean unchanged, so a second exploitation pick would repeat the first.
+            greedy = bool(exploit) and k == 0 and (n_model % exploit == exploit - 1)
+            util = self._utility(model, exploit=greedy)
             x, _ = maximize_acquisition(
                 util,
                 self.dim,

@@ -75,8 +75,11 @@ class Sobol(_QMCPlanner):
             self._engine = self._make_engine()
             self._buffer = np.empty((0, self.dim))
         while self._buffer.shape[0] < n:
-            block = self._engine.random_base2(max(1, int(np.ceil(np.log2(max(n, 16))))))
-            self._buffer = np.vstack([self._buffer, block])
+            drawn = int(self._engine.num_generated)
+            # First block 2**m >= max(n, 16); then double (draw as many as drawn so far),
+            # so the total drawn is always a power of two as scipy's balance check requires.
+            m = int(np.ceil(np.log2(max(n, 16)))) if drawn == 0 else int(np.log2(drawn))
+            self._buffer = np.vstack([self._buffer, self._engine.random_base2(m)])
         out, self._buffer = self._buffer[:n], self._buffer[n:]
         return _scale(out, self.bounds_)
 
