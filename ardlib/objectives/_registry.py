@@ -17,28 +17,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ._analytic import (
-    Ackley,
-    Beale,
-    Booth,
-    Branin,
-    DixonPrice,
-    Forrester,
-    GoldsteinPrice,
-    Griewank,
-    Hartmann3,
-    Hartmann6,
-    Levy,
-    McCormick,
-    Michalewicz,
-    Powell,
-    Rastrigin,
-    Rosenbrock,
-    Shekel,
-    SixHumpCamel,
-    StyblinskiTang,
-    Zakharov,
-)
+from . import _analytic
 from ._base import Objective
 
 __all__ = ["get_problem", "list_problems", "register_problem"]
@@ -154,27 +133,7 @@ def _check_kwargs(name: str, factory: ProblemFactory, kwargs: dict[str, Any]) ->
         )
 
 
-for _cls in (
-    Ackley,
-    Beale,
-    Booth,
-    Branin,
-    DixonPrice,
-    Forrester,
-    GoldsteinPrice,
-    Griewank,
-    Hartmann3,
-    Hartmann6,
-    Levy,
-    McCormick,
-    Michalewicz,
-    Powell,
-    Rastrigin,
-    Rosenbrock,
-    Shekel,
-    SixHumpCamel,
-    StyblinskiTang,
-    Zakharov,
-):
+for _cls_name in _analytic.__all__:  # every analytic class, under its own ``name``
+    _cls = getattr(_analytic, _cls_name)
     register_problem(_cls.name, _cls)
-del _cls
+del _cls, _cls_name
