@@ -149,6 +149,16 @@ def compare_planners(
         planner, replicate)), a cell has fewer than 6 replicates or one planner, or the
         baseline is absent.
 
+    Notes
+    -----
+    Size the study for its family: with ``n`` paired replicates the smallest two-sided
+    p-value is ``2 / 2**n``, and Holm needs ``p <= alpha / m`` for the best of ``m``
+    comparisons, so nothing can be significant unless ``2 / 2**n <= alpha / m``. At
+    ``alpha = 0.05``, 10 replicates allow at most 25 comparisons, 15 about 800 (see
+    :func:`replicates_for_power` for power).
+
+    A cell with a single planner adds no comparison (its summary row remains).
+
     References
     ----------
     .. [Holm1979] S. Holm, "A simple sequentially rejective multiple test procedure",

@@ -64,7 +64,7 @@ def holm(pvalues: ArrayLike) -> NDArray[np.float64]:
     if bad.size:
         raise ValueError(
             "The 'pvalues' parameter of holm must be a 1-D array of floats in [0, 1]; "
-            f"entries {bad[:10].tolist()} are not (e.g. {p[bad[0]]!r})."
+            f"entries {bad[:10].tolist()} are not (e.g. {float(p[bad[0]])!r})."
         )
     m = p.size
     order = np.argsort(p, kind="stable")

@@ -167,6 +167,6 @@ def _nonnegative(values: ArrayLike, name: str, owner: str) -> NDArray[np.float64
         raise ValueError(
             f"The '{name}' parameter of {owner} must be an array of finite floats >= 0; "
             f"{int(bad.sum())} value(s) are negative, NaN or infinite "
-            f"(e.g. {arr[bad].flat[0]!r})."
+            f"(e.g. {float(arr[bad].flat[0])!r})."
         )
     return arr

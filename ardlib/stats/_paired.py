@@ -11,6 +11,7 @@ from scipy import stats
 from .._validation import check_choice
 from ._checks import check_pair
 from ._effect import a12
+from ._signrank import signed_rank_pvalues
 
 __all__ = ["ALTERNATIVES", "MIN_PAIRS", "PairedTestResult", "paired_test"]
 
@@ -68,10 +69,13 @@ def paired_test(x: ArrayLike, y: ArrayLike, *, alternative: str = "two-sided") -
 
     Planners compared on the same replicates (common random numbers: same initial design,
     same noise stream) give paired values; the test asks whether the differences
-    ``d = x - y`` are symmetric about 0 [Wilcoxon1945]_, via
-    :func:`scipy.stats.wilcoxon` with ``zero_method="pratt"`` and ``method="auto"`` (exact
-    null distribution for ``n <= 50`` without ties or zeros, exact permutation
-    distribution for ``n <= 13`` with them, normal approximation otherwise).
+    ``d = x - y`` are symmetric about 0 [Wilcoxon1945]_. The p-value is that of
+    :func:`scipy.stats.wilcoxon` with ``zero_method="pratt"`` and ``method="auto"``: the
+    exact null distribution for ``n <= 50`` without ties or zeros, the exact sign-flip
+    (permutation) distribution for ``n <= 13`` with them, the tie- and zero-corrected
+    normal approximation otherwise. SciPy computes the first and last; the sign-flip
+    branch is enumerated here with the same result, because SciPy's permutation path
+    evaluates the statistic once per sign pattern in Python (0.8 s for ``n = 13``).
 
     Parameters
     ----------
@@ -128,14 +132,10 @@ def paired_test(x: ArrayLike, y: ArrayLike, *, alternative: str = "two-sided") -
     alt = check_choice(alternative, "alternative", ALTERNATIVES, owner="paired_test")
     d = xa - ya
     r_plus, r_minus = _rank_sums(d)
-    if np.all(d == 0):
-        statistic, p_value = 0.0, 1.0
-    else:
-        res = stats.wilcoxon(xa, ya, zero_method="pratt", alternative=alt, method="auto")
-        statistic, p_value = float(res.statistic), float(res.pvalue)
     return PairedTestResult(
-        statistic=statistic,
-        p_value=p_value,
+        # SciPy's convention for the statistic
+        statistic=min(r_plus, r_minus) if alt == "two-sided" else r_plus,
+        p_value=float(signed_rank_pvalues(d[None, :], alt)[0]),
         r_plus=r_plus,
         r_minus=r_minus,
         median_diff=float(np.median(d)),
@@ -149,7 +149,7 @@ def paired_test(x: ArrayLike, y: ArrayLike, *, alternative: str = "two-sided") -
 
 def _rank_sums(d: np.ndarray) -> tuple[float, float]:
     # SciPy reports only min(r_plus, r_minus) for a two-sided test, which hides the
-    # direction of the effect; recompute both sums with Pratt's ranking (zeros ranked,
-    # then dropped).
+    # direction of the effect; compute both sums with Pratt's ranking (zeros ranked, then
+    # dropped).
     ranks = stats.rankdata(np.abs(d))
     return float(ranks[d > 0].sum()), float(ranks[d < 0].sum())

@@ -1,0 +1,54 @@
+"""The public surface of ardlib.stats: __all__, documentation and result objects."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+
+import pytest
+
+import ardlib.stats as st
+
+PUBLIC_FUNCTIONS = [
+    "a12",
+    "a12_magnitude",
+    "bootstrap_ci",
+    "compare_planners",
+    "ecdf_time_to_target",
+    "holm",
+    "normalized_score",
+    "normalized_scores",
+    "paired_test",
+    "replicates_for_power",
+    "replicates_for_power_normal",
+    "time_to_target",
+]
+RESULTS = ["CIResult", "Comparison", "PairedTestResult", "PowerResult"]
+
+
+def test_all_matches_the_public_names():
+    public = {n for n in dir(st) if not n.startswith("_") and not inspect.ismodule(getattr(st, n))}
+    assert set(st.__all__) == public
+    assert set(st.__all__) == {*PUBLIC_FUNCTIONS, *RESULTS, "A12_THRESHOLDS"}
+    assert len(st.__all__) == len(set(st.__all__))
+
+
+@pytest.mark.parametrize("name", PUBLIC_FUNCTIONS)
+def test_public_functions_have_numpydoc_sections(name):
+    doc = inspect.getdoc(getattr(st, name))
+    assert doc is not None
+    for section in ("Parameters\n----------", "Returns\n-------"):
+        assert section in doc, f"{name} lacks {section.splitlines()[0]}"
+    params = [p for p in inspect.signature(getattr(st, name)).parameters]
+    for p in params:
+        assert f"\n{p} :" in doc or doc.startswith(f"{p} :") or f", {p} :" in doc, (name, p)
+
+
+@pytest.mark.parametrize("name", RESULTS)
+def test_results_are_documented_frozen_dataclasses(name):
+    cls = getattr(st, name)
+    assert dataclasses.is_dataclass(cls)
+    assert cls.__dataclass_params__.frozen
+    doc = inspect.getdoc(cls)
+    for field in dataclasses.fields(cls):
+        assert field.name in doc, (name, field.name)
