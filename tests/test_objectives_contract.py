@@ -2,7 +2,7 @@
 
 Parametrized over :func:`ardlib.objectives.list_problems`, so registering a problem is
 enough to put it under test; scalable problems get a few extra dimensions.  Ground truth is
-checked against :mod:`mpmath_reference`, an independent 50-digit implementation written
+checked against :mod:`ardlib.objectives._reference`, an independent 50-digit implementation written
 from the published definitions.
 
 How agreement with the 50-digit reference is measured
@@ -14,7 +14,7 @@ How agreement with the 50-digit reference is measured
   formula cancel each other (six-hump camel, Styblinski-Tang and McCormick near their zero
   sets): no double-precision evaluation of such a sum can do better.  Constants that
   cancel analytically are grouped inside one term by the reference (Ackley's ``a`` and
-  ``e``, Rastrigin's ``10 d``, Griewank's ``1``; see :mod:`mpmath_reference`), so this
+  ``e``, Rastrigin's ``10 d``, Griewank's ``1``; see :mod:`ardlib.objectives._reference`), so this
   allowance never excuses avoidable loss;
 * ``floor = 1e-3`` (1e-16 absolute) at uniformly drawn points only.  There a tiny value is
   an accident of the landscape (Michalewicz's ``sin^20`` of a rounded argument far from
@@ -34,12 +34,12 @@ import math
 import zlib
 from typing import Any
 
-import mpmath_reference as ref
 import numpy as np
 import pytest
 from mpmath import mp, mpf
 
 from ardlib.objectives import Objective, _analytic, _registry
+from ardlib.objectives import _reference as ref
 from ardlib.objectives._registry import get_problem, list_problems, register_problem
 
 RTOL = 1e-13

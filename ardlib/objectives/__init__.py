@@ -11,6 +11,7 @@ from ._analytic import *  # noqa: F403
 from ._base import Goal, Objective
 from ._noise import *  # noqa: F403
 from ._noise_base import NoiseModel, Observation
+from ._reference import reference_gradient, reference_value, term_scale
 from ._registry import *  # noqa: F403
 
 __all__ = [
@@ -18,6 +19,9 @@ __all__ = [
     "NoiseModel",
     "Objective",
     "Observation",
+    "reference_gradient",
+    "reference_value",
+    "term_scale",
     *_analytic.__all__,
     *_noise.__all__,
     *_registry.__all__,
