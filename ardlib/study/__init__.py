@@ -15,6 +15,7 @@ numbers).
 """
 
 from ._campaign import Campaign, run_campaign
+from ._config import PLANNER_PRESETS, studies_from_config, study_from_config
 from ._execute import CellError
 from ._result import StudyResult
 from ._specs import NoiseSpec, PlannerSpec, ProblemSpec
@@ -22,6 +23,7 @@ from ._store import ResultStore
 from ._study import CellSpec, Study
 
 __all__ = [
+    "PLANNER_PRESETS",
     "Campaign",
     "CellError",
     "CellSpec",
@@ -32,4 +34,6 @@ __all__ = [
     "Study",
     "StudyResult",
     "run_campaign",
+    "studies_from_config",
+    "study_from_config",
 ]

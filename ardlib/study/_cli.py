@@ -1,0 +1,61 @@
+"""``ardlib study run``: run the studies a params file describes (the pipeline's stage)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+__all__ = ["add_study_parser", "run_study_command"]
+
+
+def add_study_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``study run`` on the ``ardlib`` command's subparsers."""
+    study = sub.add_parser("study", help="run studies")
+    ssub = study.add_subparsers(dest="study_cmd", required=True)
+    run = ssub.add_parser("run", help="run the studies of a params file section")
+    run.add_argument("--params", default="params.yaml", help="YAML file (default params.yaml)")
+    run.add_argument("--section", default="studies", help="section holding the studies")
+    run.add_argument("--out", default="data/studies", help="output directory")
+    run.add_argument("--only", action="append", help="run only this study (repeatable)")
+    run.add_argument("--workers", type=int, default=None, help="worker processes (default 2)")
+    run.add_argument("--no-progress", action="store_true")
+
+
+def run_study_command(args: argparse.Namespace) -> int:
+    """Run each study; write ``<out>/<name>.parquet`` and ``<out>/<name>.json`` (spec, hash,
+    digest, seconds). Cells are kept in ``<out>/store`` so an interrupted run resumes."""
+    import yaml
+
+    from ._config import studies_from_config
+
+    cfg = yaml.safe_load(Path(args.params).read_text())
+    if not isinstance(cfg, dict) or args.section not in cfg:
+        print(f"error: {args.params} has no section {args.section!r}")
+        return 2
+    studies = studies_from_config(cfg[args.section])
+    if args.only:
+        unknown = set(args.only) - set(studies)
+        if unknown:
+            print(f"error: unknown study {sorted(unknown)}; known: {sorted(studies)}")
+            return 2
+        studies = {k: v for k, v in studies.items() if k in args.only}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, study in studies.items():
+        t0 = time.perf_counter()
+        result = study.run(out / "store", max_workers=args.workers, progress=not args.no_progress)
+        path = result.save(out / f"{name}.parquet")
+        meta = {
+            "study": name,
+            "study_hash": study.study_hash,
+            "digest": result.digest,
+            "n_cells": len(study.cells()),
+            "n_computed": result.n_computed,
+            "seconds": round(time.perf_counter() - t0, 3),
+            "spec": study.spec(),
+        }
+        (out / f"{name}.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        print(f"{name}: {len(study.cells())} cells -> {path} (sha256 {result.digest[:12]})")
+    return 0
