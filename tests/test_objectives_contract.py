@@ -74,7 +74,15 @@ def _case_id(case: tuple[str, dict[str, Any]]) -> str:
     return name + "".join(f"[{k}={v}]" for k, v in kwargs.items())
 
 
-@pytest.fixture(params=CASES, ids=[_case_id(c) for c in CASES])
+# Emulators of the larger lab datasets take seconds to build per process: slow tier.
+_SLOW = {"emulator:hplc", "emulator:crossed_barrel", "emulator:photo_pce10"}
+_PARAMS = [
+    pytest.param(c, id=_case_id(c), marks=[pytest.mark.slow] if c[0] in _SLOW else [])
+    for c in CASES
+]
+
+
+@pytest.fixture(params=_PARAMS)
 def case(request: pytest.FixtureRequest) -> tuple[str, Objective, np.random.Generator]:
     """(registry name, problem instance, Generator seeded from the case id)."""
     name, kwargs = request.param

@@ -21,12 +21,6 @@ def make_sphere() -> Sphere:
     return Sphere()
 
 
-def test_all_matches_the_public_names() -> None:
-    public = {n for n in vars(ardlib.study) if not n.startswith("_")}
-    assert set(ardlib.study.__all__) == public
-    assert sorted(ardlib.study.__all__) == ardlib.study.__all__
-
-
 def test_a_class_and_its_dotted_path_are_the_same_planner_spec() -> None:
     by_class = PlannerSpec("random", RandomSearch)
     by_path = PlannerSpec("random", "ardlib.planners.RandomSearch")

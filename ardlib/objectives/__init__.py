@@ -1,14 +1,20 @@
-"""Problems to optimize, with ground truth: analytic benchmarks, noise and failure models.
+"""Problems to optimize, with ground truth: analytic benchmarks, emulators of real lab
+data, noise and failure models.
 
 Every problem is an :class:`Objective` carrying ``bounds``, ``dim``, ``goal`` and, where
 known, ``optimal_value`` and ``optimizers``; :func:`get_problem` builds one by name.
 Measurement noise and failed experiments come from separately seeded :class:`NoiseModel`
-objects that compose with :class:`Compose`.
+objects that compose with :class:`Compose`.  Laboratory datasets load with
+:func:`load_dataset`; :class:`Emulator` turns one into a problem (registered as
+``"emulator:<dataset>"``).
 """
 
-from . import _analytic, _noise, _registry
+from . import _analytic, _datasets, _emulator_build, _emulators, _noise, _registry
 from ._analytic import *  # noqa: F403
 from ._base import Goal, Objective
+from ._datasets import *  # noqa: F403
+from ._emulator_build import *  # noqa: F403
+from ._emulators import *  # noqa: F403
 from ._noise import *  # noqa: F403
 from ._noise_base import NoiseModel, Observation
 from ._reference import reference_gradient, reference_value, term_scale
@@ -23,6 +29,9 @@ __all__ = [
     "reference_value",
     "term_scale",
     *_analytic.__all__,
+    *_datasets.__all__,
+    *_emulator_build.__all__,
+    *_emulators.__all__,
     *_noise.__all__,
     *_registry.__all__,
 ]

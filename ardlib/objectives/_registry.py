@@ -6,7 +6,9 @@ analytic functions and data-fitted emulators register the same way::
     register_problem("my_emulator", MyEmulator)
     problem = get_problem("my_emulator", dataset="suzuki")
 
-The analytic benchmarks of :mod:`ardlib.objectives._analytic` are registered on import.
+The analytic benchmarks of :mod:`ardlib.objectives._analytic` are registered on import,
+and so are the emulators of the laboratory datasets, as ``"emulator:<dataset>"`` (built or
+loaded on first use; see :mod:`ardlib.objectives._emulator_build`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from . import _analytic
+from . import _analytic, _emulator_build
 from ._base import Objective
 
 __all__ = ["get_problem", "list_problems", "register_problem"]
@@ -25,7 +27,7 @@ __all__ = ["get_problem", "list_problems", "register_problem"]
 ProblemFactory = Callable[..., Objective]
 
 _REGISTRY: dict[str, ProblemFactory] = {}
-_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_NAME = re.compile(r"[a-z][a-z0-9_]*(:[a-z][a-z0-9_]*)?")
 
 
 def register_problem(name: str, factory: ProblemFactory, *, replace: bool = False) -> None:
@@ -34,7 +36,8 @@ def register_problem(name: str, factory: ProblemFactory, *, replace: bool = Fals
     Parameters
     ----------
     name : str
-        Lowercase identifier (letters, digits, underscores; starts with a letter).
+        Lowercase identifier (letters, digits, underscores; starts with a letter),
+        optionally namespaced as ``"family:member"`` (e.g. ``"emulator:suzuki"``).
     factory : callable
         Called with the keyword arguments given to :func:`get_problem`; must return an
         :class:`Objective`.  An ``Objective`` subclass is the usual choice.
@@ -52,7 +55,8 @@ def register_problem(name: str, factory: ProblemFactory, *, replace: bool = Fals
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ValueError(
             "The 'name' parameter of register_problem must be a lowercase identifier "
-            f"(letters, digits, underscores, starting with a letter). Got {name!r}."
+            "(letters, digits, underscores, starting with a letter), optionally namespaced "
+            f"as 'family:member'. Got {name!r}."
         )
     if not callable(factory):
         raise TypeError(
@@ -137,3 +141,6 @@ for _cls_name in _analytic.__all__:  # every analytic class, under its own ``nam
     _cls = getattr(_analytic, _cls_name)
     register_problem(_cls.name, _cls)
 del _cls, _cls_name
+for _name, _factory in _emulator_build.registry_factories().items():
+    register_problem(_name, _factory)
+del _name, _factory

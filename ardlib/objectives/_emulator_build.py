@@ -1,0 +1,156 @@
+"""Build every emulator once (pipeline stage ``emulators``) and serve them by name.
+
+:func:`build_emulators` writes ``<out_dir>/<name>.json`` per dataset.  The registry's
+``"emulator:<name>"`` problems come from :func:`load_emulator`: the saved artifact in the
+folder named by the environment variable ``ARDLIB_EMULATOR_DIR``, else in
+``<repo>/data/emulators``, when ``<name>.json`` exists there; otherwise a build from the
+dataset (seconds).  Either way the result is cached for the life of the process.
+Mixture datasets are served as a :class:`~ardlib.objectives.SimplexEmulator`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from .._validation import check_real
+from ._base import Objective
+from ._datasets import DATASET_NAMES, REPO_ROOT, default_data_root
+from ._emulators import Emulator, SimplexEmulator
+
+__all__ = ["build_emulators", "load_emulator"]
+
+_CACHE: dict[tuple[str, str, str, int], Emulator] = {}
+
+
+def default_emulator_dir() -> Path:
+    """``$ARDLIB_EMULATOR_DIR`` if set, else ``<repo>/data/emulators``."""
+    env = os.environ.get("ARDLIB_EMULATOR_DIR")
+    return Path(env) if env else REPO_ROOT / "data" / "emulators"
+
+
+def _metrics(emu: Emulator, path: Path) -> dict[str, Any]:
+    cv = emu.cv_
+    assert emu.optimizers is not None
+    return {
+        "n": emu.dataset.n,
+        "dim": emu.dim,
+        "goal": emu.goal,
+        "r2": cv.r2,
+        "rmse": cv.rmse,
+        "coverage50": cv.coverage50,
+        "coverage90": cv.coverage90,
+        "noise_sd": emu.noise_sd,
+        "noise_source": emu.noise_source,
+        "gp_noise_sd": emu.gp_noise_sd_,
+        "optimal_value": emu.optimal_value,
+        "optimizer": emu.optimizers[0].tolist(),
+        "build_seconds": emu.build_seconds_,
+        "artifact": str(path),
+    }
+
+
+def build_emulators(
+    data_root: str | os.PathLike[str] | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    *,
+    names: Sequence[str] | None = None,
+    min_r2: float = 0.7,
+    rng: int = 0,
+) -> dict[str, dict[str, Any]]:
+    """Build, check and save the emulator of every dataset.
+
+    Parameters
+    ----------
+    data_root : path, optional
+        Where the datasets are read from (``load_dataset``'s default resolution).
+    out_dir : path, optional
+        Folder for the ``<name>.json`` artifacts (default: ``$ARDLIB_EMULATOR_DIR`` or
+        ``<repo>/data/emulators``); created if missing.
+    names : sequence of str, optional
+        Datasets to build; default all of :data:`~ardlib.objectives.DATASET_NAMES`.
+    min_r2 : float, default 0.7
+        Cross-validated R^2 floor; a dataset below it raises and nothing more is built.
+    rng : int, default 0
+        Seed of every build.
+
+    Returns
+    -------
+    dict
+        Per dataset: ``n``, ``dim``, ``goal``, ``r2``, ``rmse``, ``coverage50``,
+        ``coverage90``, ``noise_sd``, ``noise_source``, ``gp_noise_sd``,
+        ``optimal_value``, ``optimizer``, ``build_seconds`` and the ``artifact`` path.
+
+    Raises
+    ------
+    ValueError
+        If an emulator's cross-validated R^2 is below ``min_r2`` (names the dataset).
+    """
+    check_real(min_r2, "min_r2", owner="build_emulators", high=1.0)
+    out = Path(out_dir) if out_dir is not None else default_emulator_dir()
+    metrics: dict[str, dict[str, Any]] = {}
+    for name in names if names is not None else DATASET_NAMES:
+        emu = Emulator(name, data_root=data_root, min_r2=min_r2, rng=rng)
+        path = emu.save(out / f"{name}.json")
+        metrics[name] = _metrics(emu, path)
+    return metrics
+
+
+def load_emulator(
+    name: str,
+    *,
+    artifact_dir: str | os.PathLike[str] | None = None,
+    data_root: str | os.PathLike[str] | None = None,
+) -> Emulator:
+    """The emulator of dataset ``name``: loaded when saved, else built; cached in-process.
+
+    Parameters
+    ----------
+    name : str
+        Dataset name.
+    artifact_dir : path, optional
+        Folder holding ``<name>.json`` (default: ``$ARDLIB_EMULATOR_DIR`` or
+        ``<repo>/data/emulators``).
+    data_root : path, optional
+        Where the dataset is read from.
+
+    Returns
+    -------
+    Emulator
+        Shared between callers with the same arguments (treat it as read-only).
+
+    Raises
+    ------
+    ValueError
+        If a saved artifact no longer matches the dataset files (see
+        :meth:`Emulator.load`) or a fresh build falls below the R^2 floor.
+    """
+    folder = Path(artifact_dir) if artifact_dir is not None else default_emulator_dir()
+    path = folder / f"{name}.json"
+    root = Path(data_root) if data_root is not None else default_data_root()
+    stamp = path.stat().st_mtime_ns if path.is_file() else -1
+    key = (str(name), str(path.resolve()), str(root.resolve()), stamp)
+    if key not in _CACHE:
+        _CACHE[key] = (
+            Emulator.load(path, data_root=root) if stamp >= 0 else Emulator(name, data_root=root)
+        )
+    return _CACHE[key]
+
+
+def emulator_problem(
+    name: str,
+    *,
+    artifact_dir: str | os.PathLike[str] | None = None,
+    data_root: str | os.PathLike[str] | None = None,
+) -> Objective:
+    """:func:`load_emulator`, wrapped as :class:`SimplexEmulator` for mixture data."""
+    emu = load_emulator(name, artifact_dir=artifact_dir, data_root=data_root)
+    return SimplexEmulator(emu) if emu.simplex else emu
+
+
+def registry_factories() -> dict[str, Callable[..., Objective]]:
+    """``{"emulator:<name>": factory}`` for every dataset, for the problem registry."""
+    return {f"emulator:{name}": partial(emulator_problem, name) for name in DATASET_NAMES}
