@@ -33,9 +33,9 @@ typecheck: $(STAMP)
 audit: $(STAMP)
 	$(BIN)/python scripts/audit.py
 
-## report: build every report (the validation report arrives with its issue)
+## report: re-derive every report with the DVC pipeline (data -> emulators -> studies -> notebooks)
 report: $(STAMP)
-	$(BIN)/ardlib report-all
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 
 ## bench: planner speed and evaluations-to-target (prints a table; not a test)
 bench: $(STAMP)

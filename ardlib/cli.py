@@ -10,6 +10,9 @@ Subcommands:
 - ``ardlib report-index [--out DIR]``: write ``DIR/index.html`` from ``DIR/metrics/*.json``.
 - ``ardlib report-all``: the catalog, every notebook and the index (see
   :mod:`ardlib.reports._cli`).
+- ``ardlib data import [--src DIR] [--dst data/raw]``: copy the lab datasets with provenance.
+- ``ardlib emulators build [--data data/raw] [--out data/emulators]``: fit, cross-validate
+  and save every lab emulator (refusing any below the R^2 floor).
 - ``ardlib study run [--params params.yaml] [--section studies] [--out data/studies]``: run
   the studies a params file describes (the pipeline's ``studies`` stage).
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .objectives._cli import add_data_parsers, run_data_command
 from .reports._catalog import problem_catalog
 from .reports._cli import add_report_parsers
 from .study._cli import add_study_parser, run_study_command
@@ -33,9 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("problems", help="list registered benchmark problems")
     add_report_parsers(sub)
     add_study_parser(sub)
+    add_data_parsers(sub)
     args = ap.parse_args(argv)
     if args.cmd == "study":
         return run_study_command(args)
+    if args.cmd in ("data", "emulators"):
+        return run_data_command(args)
     if args.cmd == "problems":
         for r in problem_catalog():
             print(f"{r['name']:<18} d={r['dim']:<3} {r['goal']:<9} optimum={r['optimal_value']}")

@@ -1,0 +1,188 @@
+"""The report index: one HTML table over every report's metrics file.
+
+A report announces itself by a top-level ``"report"`` object in ``reports/metrics/<name>.json``::
+
+    {"report": {"name": "problems", "title": "...", "html": "problems.html", "passed": true,
+                "generated_at": "2026-11-26T18:41:00+00:00", "git_revision": "18af70a-dirty",
+                "summary": "20 problems; 0 failed checks"}, ...}
+
+:func:`report_record` builds that object (with :func:`report_metadata`) for a notebook;
+:func:`write_index` turns all of them into ``reports/index.html``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import platform
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+__all__ = ["REPORT_KEYS", "report_metadata", "report_record", "write_index"]
+
+REPORT_KEYS = ("name", "title", "html", "passed", "generated_at", "git_revision", "summary")
+
+_CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.4em 0.6em; text-align: left; }
+th { background: #f4f4f4; }
+.pass { color: #fff; background: #009E73; font-weight: bold; text-align: center; }
+.fail { color: #fff; background: #D55E00; font-weight: bold; text-align: center; }
+.missing { color: #D55E00; font-style: italic; }
+code { font-size: 0.95em; }
+"""
+
+
+def _git(*args: str, cwd: Path | None) -> str | None:
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=30
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def git_revision(cwd: str | Path | None = None) -> str:
+    """``git rev-parse --short HEAD``, plus ``-dirty`` when tracked files have changes;
+    ``"unknown"`` outside a git work tree (or without git)."""
+    where = Path(cwd) if cwd is not None else None
+    rev = _git("rev-parse", "--short", "HEAD", cwd=where)
+    if not rev:
+        return "unknown"
+    status = _git("status", "--porcelain", "--untracked-files=no", cwd=where)
+    return f"{rev}-dirty" if status else rev
+
+
+def report_metadata(cwd: str | Path | None = None) -> dict[str, str]:
+    """Provenance for a report's metrics: when, from which commit, with which versions.
+
+    Returns
+    -------
+    dict
+        ``generated_at`` (UTC, ISO 8601, seconds), ``git_revision`` (see above, for the
+        repository containing ``cwd``, default the working directory), ``ardlib_version``
+        and ``python``.
+    """
+    from .. import __version__
+
+    return {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git_revision": git_revision(cwd),
+        "ardlib_version": __version__,
+        "python": platform.python_version(),
+    }
+
+
+def report_record(
+    name: str, title: str, *, passed: bool, summary: str, html: str | None = None
+) -> dict[str, Any]:
+    """The ``"report"`` object a notebook puts at the top of its metrics JSON.
+
+    Parameters
+    ----------
+    name : str
+        The report's name (notebook stem).
+    title : str
+        Human title, shown in the index.
+    passed : bool
+        Whether every check of the report passed.
+    summary : str
+        One line for the index, e.g. ``"20 problems; 0 failed checks"``.
+    html : str, optional
+        Page path relative to the reports directory; default ``"<name>.html"``.
+    """
+    return {
+        "name": name,
+        "title": title,
+        "html": html if html is not None else f"{name}.html",
+        "passed": bool(passed),
+        "summary": " ".join(summary.split()),
+        **report_metadata(),
+    }
+
+
+def _load(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"Metrics file {str(path)!r} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or "report" not in data:
+        return None
+    rec = data["report"]
+    missing = [k for k in REPORT_KEYS if not isinstance(rec, dict) or k not in rec]
+    if missing:
+        raise ValueError(
+            f"The 'report' object in {str(path)!r} lacks {', '.join(map(repr, missing))}; "
+            f"it needs {', '.join(REPORT_KEYS)} (use ardlib.reports.report_record)."
+        )
+    return rec
+
+
+def _date(text: object) -> str:
+    try:
+        when = datetime.fromisoformat(str(text))
+    except ValueError:
+        return str(text)
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _row(rec: dict[str, Any], reports_dir: Path) -> str:
+    e = html.escape
+    page = str(rec["html"])
+    if (reports_dir / page).is_file():
+        link = f'<a href="{e(quote(page))}">{e(str(rec["name"]))}</a>'
+    else:
+        link = f'{e(str(rec["name"]))} <span class="missing">(HTML missing: {e(page)})</span>'
+    status = '<td class="pass">PASS</td>' if rec["passed"] is True else '<td class="fail">FAIL</td>'
+    return (
+        f"<tr><td>{link}</td><td>{e(str(rec['title']))}</td><td>{e(_date(rec['generated_at']))}"
+        f"</td><td><code>{e(str(rec['git_revision']))}</code></td>{status}"
+        f"<td>{e(' '.join(str(rec['summary']).split()))}</td></tr>"
+    )
+
+
+def write_index(reports_dir: str | Path = "reports") -> Path:
+    """Write ``<reports_dir>/index.html`` listing every report found in ``metrics/*.json``.
+
+    Metrics files without a top-level ``"report"`` object are skipped; one with an
+    incomplete object, or invalid JSON, raises ValueError naming the file.  A report whose
+    HTML page does not exist is listed as missing.  The page has no timestamp of its own, so
+    the same metrics give the same bytes.
+
+    Returns
+    -------
+    Path
+        The index path.
+    """
+    reports_dir = Path(reports_dir)
+    records = [
+        rec
+        for path in sorted((reports_dir / "metrics").glob("*.json"))
+        if (rec := _load(path)) is not None
+    ]
+    records.sort(key=lambda r: str(r["name"]))
+    n_fail = sum(r["passed"] is not True for r in records)
+    n_missing = sum(not (reports_dir / str(r["html"])).is_file() for r in records)
+    rows = "\n".join(_row(r, reports_dir) for r in records)
+    page = (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>ardlib reports</title><style>{_CSS}</style></head><body>\n"
+        "<h1>ardlib reports</h1>\n"
+        f"<p>{len(records)} report{'' if len(records) == 1 else 's'}: "
+        f"{len(records) - n_fail} passed, {n_fail} failed"
+        f"{f', {n_missing} with HTML missing' if n_missing else ''}.</p>\n"
+        "<table><thead><tr><th>report</th><th>title</th><th>generated</th>"
+        "<th>git revision</th><th>status</th><th>summary</th></tr></thead><tbody>\n"
+        f"{rows}\n</tbody></table>\n</body></html>\n"
+    )
+    out = reports_dir / "index.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page, encoding="utf-8")
+    return out

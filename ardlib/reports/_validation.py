@@ -1,0 +1,307 @@
+"""Computations behind the validation report (``notebooks/validation.ipynb``).
+
+The notebook orchestrates and explains; every number it shows comes from these functions,
+which are tested like the rest of the library.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy.stats import bootstrap
+
+from .._rng import RNGLike, as_generator
+from ..objectives import get_problem, list_problems
+from ..objectives._reference import reference_value, term_scale
+from ..stats import compare_planners
+
+__all__ = [
+    "ReproducibilityResult",
+    "SentinelResult",
+    "accuracy_table",
+    "convergence_bands",
+    "describe_comparison",
+    "plot_convergence",
+    "reproducibility_check",
+    "sentinel_check",
+]
+
+
+def _ulps(ours: float, ref: Any, scale: float) -> float:
+    """|ours - ref| in units in the last place of ``scale`` (>= the value's magnitude)."""
+    return float(abs(float(ours - ref)) / np.spacing(scale))
+
+
+def accuracy_table(n_points: int = 20, *, max_ulps: float = 64.0, rng: RNGLike = 0) -> pd.DataFrame:
+    """Every registered analytic problem against the independent 50-digit reference.
+
+    For each problem: the worst error at its stored optimizers (against its stored
+    ``optimal_value`` and against the reference) and at ``n_points`` uniform random points
+    in the box (against the reference), in ulps of ``max(|f|, sum|terms| / 100, 1e-3)``:
+    where the published formula's terms cancel, that scale, not ``|f|``, bounds what double
+    arithmetic can resolve (see :func:`ardlib.objectives.term_scale`).
+
+    Returns
+    -------
+    DataFrame
+        One row per problem: ``problem``, ``dim``, ``optimal_value``,
+        ``optimum_ulps_stored``, ``optimum_ulps_reference``, ``random_ulps_max``,
+        ``random_ulps_median``, ``passed`` (all three errors <= ``max_ulps``).
+    """
+    gen = as_generator(rng)
+    rows = []
+    for name in list_problems():
+        if ":" in name:  # emulators have no closed form to check
+            continue
+        p = get_problem(name)
+        kwargs = {"m": p.m} if hasattr(p, "m") else {}
+        row: dict[str, Any] = {"problem": name, "dim": p.dim, "optimal_value": p.optimal_value}
+        if p.optimizers is not None and p.optimal_value is not None:
+            f_opt = p.evaluate_true(p.optimizers)
+            fs = float(p.optimal_value)
+            row["optimum_ulps_stored"] = max(_ulps(v, fs, max(abs(fs), 1.0)) for v in f_opt)
+            row["optimum_ulps_reference"] = max(
+                _ulps(v, reference_value(name, x, **kwargs), max(abs(fs), 1.0))
+                for v, x in zip(f_opt, p.optimizers, strict=True)
+            )
+        lo, hi = p.bounds[:, 0], p.bounds[:, 1]
+        X = lo + gen.random((n_points, p.dim)) * (hi - lo)
+        errs = []
+        for v, x in zip(p.evaluate_true(X), X, strict=True):
+            ref = reference_value(name, x, **kwargs)
+            scale = max(abs(float(ref)), float(term_scale(name, x, **kwargs)) / 100, 1e-3)
+            errs.append(_ulps(v, ref, scale))
+        row["random_ulps_max"] = float(np.max(errs))
+        row["random_ulps_median"] = float(np.median(errs))
+        checks = [row["random_ulps_max"]] + [
+            row[k] for k in ("optimum_ulps_stored", "optimum_ulps_reference") if k in row
+        ]
+        row["passed"] = bool(max(checks) <= max_ulps)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class ReproducibilityResult:
+    """Digests of the same small study computed four ways.
+
+    Attributes
+    ----------
+    digests : dict
+        ``{"1 worker", "2 workers", "rerun", "threads"}`` -> SHA-256 of the combined parquet.
+    passed : bool
+        All digests equal.
+    n_cells : int
+    """
+
+    digests: dict[str, str]
+    passed: bool
+    n_cells: int
+
+
+def reproducibility_check(
+    *, budget: int = 12, replicates: int = 2, master_seed: int = 0
+) -> ReproducibilityResult:
+    """Run a small Branin study (random, Sobol, GP-BO; noise-free and noisy) with 1 process
+    worker, 2 process workers, again with 2, and on a thread pool, each in a fresh store,
+    and compare the SHA-256 of the combined result files."""
+    from ..study import NoiseSpec, PlannerSpec, ProblemSpec, Study
+
+    study = Study(
+        problems=[ProblemSpec("branin")],
+        planners=[
+            PlannerSpec("random", "ardlib.planners.RandomSearch"),
+            PlannerSpec("sobol", "ardlib.planners.Sobol"),
+            PlannerSpec("gpbo", "ardlib.planners.BayesianOptimization"),
+        ],
+        noises=[NoiseSpec("sd0"), NoiseSpec("sd1", {"model": "GaussianNoise", "sd": 1.0})],
+        replicates=replicates,
+        budget=budget,
+        master_seed=master_seed,
+    )
+    digests = {}
+    runs: list[tuple[str, dict[str, Any]]] = [
+        ("1 worker", {"max_workers": 1}),
+        ("2 workers", {"max_workers": 2}),
+        ("rerun", {"max_workers": 2}),
+    ]
+    for label, kw in runs:
+        with tempfile.TemporaryDirectory() as tmp:
+            digests[label] = study.run(tmp, progress=False, **kw).digest
+    with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(2) as pool:
+        digests["threads"] = study.run(tmp, executor=pool, progress=False).digest
+    return ReproducibilityResult(
+        digests=digests, passed=len(set(digests.values())) == 1, n_cells=len(study.cells())
+    )
+
+
+def convergence_bands(
+    results: pd.DataFrame,
+    *,
+    metric: str = "regret_rec",
+    confidence: float = 0.95,
+    n_resamples: int = 999,
+    rng: RNGLike = 0,
+) -> pd.DataFrame:
+    """Median of ``metric`` over replicates per (problem, noise, planner, step), with a
+    percentile-bootstrap confidence band of the median (scipy.stats.bootstrap, vectorized
+    over steps).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``problem``, ``noise``, ``planner``, ``step``, ``evaluations`` (step + 1),
+        ``median``, ``low``, ``high``, ``n``.
+    """
+    gen = as_generator(rng)
+    out = []
+    for (prob, noise, planner), g in results.groupby(["problem", "noise", "planner"], sort=True):
+        wide = g.pivot(index="replicate", columns="step", values=metric).sort_index(axis=1)
+        A: NDArray[np.float64] = wide.to_numpy(dtype=float)
+        med = np.nanmedian(A, axis=0)
+        if A.shape[0] > 1 and np.isfinite(A).all():
+            res = bootstrap(
+                (A,),
+                np.median,
+                axis=0,
+                confidence_level=confidence,
+                n_resamples=n_resamples,
+                method="percentile",
+                rng=gen,
+                vectorized=True,
+            )
+            low, high = res.confidence_interval.low, res.confidence_interval.high
+        else:  # NaN before a first success: report the median only
+            low = high = np.full_like(med, np.nan)
+        out.append(
+            pd.DataFrame(
+                {
+                    "problem": prob,
+                    "noise": noise,
+                    "planner": planner,
+                    "step": wide.columns.to_numpy(),
+                    "evaluations": wide.columns.to_numpy() + 1,
+                    "median": med,
+                    "low": low,
+                    "high": high,
+                    "n": A.shape[0],
+                }
+            )
+        )
+    return pd.concat(out, ignore_index=True)
+
+
+def describe_comparison(table: pd.DataFrame, *, problem: str, metric_label: str) -> list[str]:
+    """Plain-language statements, one per noise level, of what a comparison table shows.
+
+    Every statement is derived from the table (winner, Holm-adjusted p, A12, median
+    difference); nothing is asserted that the numbers do not support.
+    """
+    lines = []
+    t = table[table["problem"] == problem]
+    for noise, g in t.groupby("noise", sort=False):
+        sig = g[g["significant"]]
+        if sig.empty:
+            lines.append(f"{noise}: no planner differs significantly on {metric_label}.")
+            continue
+        wins = sig["winner"].value_counts()
+        best = [
+            p
+            for p in wins.index
+            if not (
+                (sig["winner"] != p) & ((sig["planner_a"] == p) | (sig["planner_b"] == p))
+            ).any()
+        ]
+        parts = []
+        for _, r in sig.iterrows():
+            loser = r["planner_b"] if r["winner"] == r["planner_a"] else r["planner_a"]
+            parts.append(
+                f"{r['winner']} < {loser} (Holm p = {r['p_holm']:.1e}, A12 = {r['a12']:.2f})"
+            )
+        lead = f"{', '.join(best)} best; " if best else ""
+        lines.append(f"{noise}: {lead}" + "; ".join(parts) + ".")
+    return lines
+
+
+@dataclass(frozen=True)
+class SentinelResult:
+    """The report's sentinel comparison.
+
+    Attributes
+    ----------
+    passed : bool
+    p_holm : float
+    winner : str or None
+    row : dict
+        The comparison row (planner_a, planner_b, n, median_diff, a12, ...).
+    """
+
+    passed: bool
+    p_holm: float
+    winner: str | None
+    row: dict[str, Any] = field(default_factory=dict)
+
+
+def sentinel_check(
+    results: pd.DataFrame,
+    *,
+    budget: int = 30,
+    alpha: float = 0.001,
+    better: str = "gpbo",
+    worse: str = "random",
+    noise: str | None = None,
+    metric: str = "regret_rec",
+) -> SentinelResult:
+    """Does ``better`` beat ``worse`` at ``budget`` evaluations with Holm-corrected
+    ``p < alpha``? The Holm family is every planner pair at every noise level of the
+    results at that step; ``noise`` (default: the first label in sorted order, the
+    noise-free setting in the standard study) selects the row judged."""
+    at = results[results["step"] == budget - 1]
+    comp = compare_planners(at, metric=metric, step=budget - 1, ci=False)
+    t = comp.table
+    noise = noise if noise is not None else sorted(t["noise"].unique())[0]
+    pair = t[
+        (t["noise"] == noise)
+        & t["planner_a"].isin([better, worse])
+        & t["planner_b"].isin([better, worse])
+    ]
+    if pair.empty:
+        raise ValueError(f"No comparison of {better!r} and {worse!r} at noise {noise!r}.")
+    r = {str(k): v for k, v in pair.iloc[0].to_dict().items()}
+    winner = None if pd.isna(r["winner"]) else str(r["winner"])
+    passed = bool(winner == better and r["p_holm"] < alpha)
+    return SentinelResult(passed=passed, p_holm=float(r["p_holm"]), winner=winner, row=r)
+
+
+def plot_convergence(bands: pd.DataFrame, *, problem: str, ylabel: str, log: bool = True) -> Any:
+    """Median curves with confidence bands, one panel per noise level, one colour per
+    planner (fixed across figures). Returns the matplotlib Figure."""
+    import matplotlib.pyplot as plt
+
+    from ._style import planner_color
+
+    b = bands[bands["problem"] == problem]
+    noises = list(dict.fromkeys(b["noise"]))
+    fig, axes = plt.subplots(
+        1, len(noises), figsize=(2.6 * len(noises) + 0.6, 2.6), sharey=True, squeeze=False
+    )
+    for ax, noise in zip(axes[0], noises, strict=True):
+        for planner, g in b[b["noise"] == noise].groupby("planner", sort=True):
+            c = planner_color(str(planner))
+            ax.plot(g["evaluations"], g["median"], color=c, label=str(planner))
+            ax.fill_between(g["evaluations"], g["low"], g["high"], color=c, alpha=0.2, lw=0)
+        ax.set_title(str(noise))
+        ax.set_xlabel("evaluations")
+        if log:
+            ax.set_yscale("log")
+    axes[0][0].set_ylabel(ylabel)
+    axes[0][-1].legend(frameon=False, fontsize="small")
+    fig.suptitle(problem)
+    fig.tight_layout()
+    return fig

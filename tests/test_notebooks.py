@@ -1,0 +1,103 @@
+"""Every report notebook: stored clean (no outputs, one ``parameters`` cell) and runs at
+smoke size (papermill's protocol; parameters from ``tests/notebook_smoke_params.yaml``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+import yaml
+
+from ardlib.reports import run_report
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+SMOKE_PARAMS = Path(__file__).with_name("notebook_smoke_params.yaml")
+# Notebooks whose smoke run takes more than 20 s go here (they then run in the slow tier).
+SLOW: set[str] = set()
+
+
+def _smoke_params() -> dict[str, Any]:
+    data = yaml.safe_load(SMOKE_PARAMS.read_text()) or {}
+    assert isinstance(data, dict), f"{SMOKE_PARAMS.name} must map notebook names to parameters"
+    return data
+
+
+def _ids(paths: list[Path]) -> list[str]:
+    return [p.stem for p in paths]
+
+
+def test_there_are_notebooks() -> None:
+    assert NOTEBOOKS, "notebooks/ holds no .ipynb"
+
+
+def test_smoke_params_name_existing_notebooks() -> None:
+    unknown = sorted(set(_smoke_params()) - {p.stem for p in NOTEBOOKS})
+    assert unknown == [], f"{SMOKE_PARAMS.name} has entries for missing notebooks: {unknown}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_is_stored_without_outputs(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    dirty = [
+        f"cell {i} ({' '.join(cell.source.split())[:40]!r}): "
+        + ", ".join(
+            what
+            for what, bad in (
+                ("outputs", bool(cell.get("outputs"))),
+                ("execution_count", cell.get("execution_count") is not None),
+            )
+            if bad
+        )
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count"))
+    ]
+    assert dirty == [], f"{path.name} is stored with outputs; clear them: " + "; ".join(dirty)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_has_one_parameters_cell(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"{path.name}: cells tagged 'parameters': {tagged}; need exactly one"
+    assert nb.cells[tagged[0]].cell_type == "code", f"{path.name}: the parameters cell is not code"
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Path:
+    """A repository-shaped working directory: a copy of data/, an empty reports/, and
+    ``../shared`` pointing at the real shared directory, so notebooks write nothing into the
+    working tree."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    if (ROOT / "data").is_dir():
+        shutil.copytree(ROOT / "data", root / "data", symlinks=True)
+    shared = (ROOT.parent / "shared").resolve()
+    if shared.is_dir():
+        os.symlink(shared, tmp_path / "shared")
+    return root
+
+
+def _smoke_cases() -> list[Any]:
+    return [
+        pytest.param(p, id=p.stem, marks=[pytest.mark.slow] if p.stem in SLOW else [])
+        for p in NOTEBOOKS
+    ]
+
+
+@pytest.mark.parametrize("path", _smoke_cases())
+def test_notebook_runs_at_smoke_size(path: Path, sandbox: Path) -> None:
+    params = _smoke_params().get(path.stem) or {}
+    result = run_report(
+        path.stem,
+        params,
+        notebooks_dir=ROOT / "notebooks",
+        out_dir=sandbox / "reports",
+        cwd=sandbox,
+    )
+    assert result.passed
+    assert result.html_path.is_file()
