@@ -3,6 +3,7 @@ smoke size (papermill's protocol; parameters from ``tests/notebook_smoke_params.
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 from pathlib import Path
@@ -13,12 +14,14 @@ import pytest
 import yaml
 
 from ardlib.reports import run_report
+from ardlib.study._cli import run_study_command
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SMOKE_PARAMS = Path(__file__).with_name("notebook_smoke_params.yaml")
+SMOKE_STUDIES = Path(__file__).with_name("notebook_smoke_studies.yaml")
 # Notebooks whose smoke run takes more than 20 s go here (they then run in the slow tier).
-SLOW: set[str] = set()
+SLOW: set[str] = {"validation"}
 
 
 def _smoke_params() -> dict[str, Any]:
@@ -92,6 +95,19 @@ def _smoke_cases() -> list[Any]:
 @pytest.mark.parametrize("path", _smoke_cases())
 def test_notebook_runs_at_smoke_size(path: Path, sandbox: Path) -> None:
     params = _smoke_params().get(path.stem) or {}
+    setup = (yaml.safe_load(SMOKE_STUDIES.read_text()) or {}).get(path.stem)
+    if setup:  # the studies the notebook reads, produced as the pipeline would
+        spec = sandbox / "smoke_studies.yaml"
+        spec.write_text(yaml.safe_dump({"studies": setup["studies"]}))
+        args = argparse.Namespace(
+            params=str(spec),
+            section="studies",
+            out=str(sandbox / setup["out"]),
+            only=None,
+            workers=2,
+            no_progress=True,
+        )
+        assert run_study_command(args) == 0
     result = run_report(
         path.stem,
         params,
