@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-fast lint typecheck audit report lock bench clean-venv
+.PHONY: test test-fast lint typecheck audit report report-paper lock bench clean-venv
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ audit: $(STAMP)
 ## report: re-derive every report with the DVC pipeline (data -> emulators -> studies -> notebooks)
 report: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
+
+## report-paper: the full-size studies (100 Branin replicates, 50 per lab problem, budget 100)
+PAPER_SET := -S studies.branin.replicates=100 \
+	$(foreach s,hartmann6 emulator_crossed_barrel emulator_fullerenes emulator_hplc emulator_photo_pce10 emulator_suzuki,-S studies.$(s).replicates=50 -S studies.$(s).budget=100)
+report-paper: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc exp run $(PAPER_SET)
 
 ## bench: planner speed and evaluations-to-target (prints a table; not a test)
 bench: $(STAMP)
