@@ -144,3 +144,21 @@ def test_report_all_runs_everything_then_the_index(
         assert f'<a href="{name}.html">{name}</a>' in page
     assert page.count('class="fail"') == 1
     assert _params(repo) == {"budget": 10, "planners": ["random"], "study": {"seed": 1}}
+
+
+def test_quick_look_elsewhere_redirects_figures_and_metrics(tmp_path: Path) -> None:
+    from ardlib.reports._cli import _redirect_outputs
+
+    valid = {"figures_dir", "metrics_path", "budget"}
+    params = {"figures_dir": "reports/figures/x", "metrics_path": "reports/metrics/x.json"}
+    _redirect_outputs(params, valid, tmp_path / "quick", explicit=set())
+    assert params == {
+        "figures_dir": str(tmp_path / "quick" / "figures/x"),
+        "metrics_path": str(tmp_path / "quick" / "metrics/x.json"),
+    }
+    kept = {"figures_dir": "reports/figures/x", "metrics_path": "mine.json"}
+    _redirect_outputs(kept, valid, tmp_path / "quick", explicit={"figures_dir"})
+    assert kept == {"figures_dir": "reports/figures/x", "metrics_path": "mine.json"}
+    same = {"figures_dir": "reports/figures/x"}
+    _redirect_outputs(same, valid, Path("reports"), explicit=set())
+    assert same == {"figures_dir": "reports/figures/x"}

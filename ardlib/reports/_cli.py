@@ -76,6 +76,20 @@ def _params(args: argparse.Namespace, name: str, valid: set[str], overrides: lis
     return load_params(path, section=name, overrides=overrides, valid=valid)
 
 
+def _redirect_outputs(
+    params: dict[str, Any], valid: set[str], out: Path, explicit: set[str]
+) -> None:
+    """With ``--out`` elsewhere than ``reports``, move a notebook's figures and metrics there
+    too (parameters ``figures_dir`` / ``metrics_path`` under ``reports/``), so a quick look
+    never overwrites the pipeline's tracked outputs. Values given with ``-p`` win."""
+    if out.resolve() == Path("reports").resolve():
+        return
+    for key in ("figures_dir", "metrics_path"):
+        value = str(params.get(key, ""))
+        if key in valid and key not in explicit and value.startswith("reports/"):
+            params[key] = str(out / value.removeprefix("reports/"))
+
+
 def _run_one(args: argparse.Namespace, name: str, overrides: list[Any]) -> str:
     """Build report ``name``; the path of its page.  Raises _Failed when it fails."""
     from ._run import ReportFailed, notebook_parameters, notebook_path, run_report
@@ -85,6 +99,7 @@ def _run_one(args: argparse.Namespace, name: str, overrides: list[Any]) -> str:
         return _run_catalog(args, overrides)
     valid = set(notebook_parameters(notebook_path(name, nb_dir)))
     params = _params(args, name, valid, overrides)
+    _redirect_outputs(params, valid, Path(args.out), explicit={k for k, _ in overrides})
     try:
         result = run_report(
             name, params, notebooks_dir=nb_dir, out_dir=args.out, timeout=args.timeout
