@@ -1,0 +1,22 @@
+"""Deployment verification beyond the smoke checks: fault injection (transport and TCP
+proxy), bounded loopback load tests, and the deployment record log with its rollback rule."""
+
+from ._chaos import FAULT_KINDS, FaultInjectingTransport, FaultLog
+from ._load import LoadResult, load_test
+from ._proxy import ChaosProxy, ProxyStats
+from ._record import DeploymentRecord, Verdict, append_record, compare_records, previous_record
+
+__all__ = [
+    "FAULT_KINDS",
+    "ChaosProxy",
+    "DeploymentRecord",
+    "FaultInjectingTransport",
+    "FaultLog",
+    "LoadResult",
+    "ProxyStats",
+    "Verdict",
+    "append_record",
+    "compare_records",
+    "load_test",
+    "previous_record",
+]

@@ -1,0 +1,112 @@
+"""Deployment records: what was deployed, how it checked out, and whether to roll back.
+
+Records are appended, one JSON object per line, to a log kept in the repository
+(``data/deployments/log.jsonl`` by default), so the history is versioned with the code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DeploymentRecord", "Verdict", "append_record", "compare_records", "previous_record"]
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    """One verification of one deployment.
+
+    Attributes
+    ----------
+    time : str
+        UTC ISO 8601.
+    target : str
+        The service URL verified.
+    service_version : str
+    ardlib_revision : str
+    checks : dict
+        Check name -> passed (True/False); skipped checks are left out.
+    latency_p95_ms : dict
+        Endpoint -> 95th percentile latency in milliseconds.
+    passed : bool
+    extra : dict
+    """
+
+    time: str
+    target: str
+    service_version: str
+    ardlib_revision: str
+    checks: dict[str, bool]
+    latency_p95_ms: dict[str, float]
+    passed: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Comparison of a deployment with the previous one for the same target."""
+
+    rollback: bool
+    reasons: list[str]
+    previous: DeploymentRecord | None
+
+    @property
+    def message(self) -> str:
+        """``"rollback recommended: ..."`` or ``"no regression against ..."``."""
+        if self.previous is None:
+            return "first deployment record for this target; nothing to compare"
+        if self.rollback:
+            return "rollback recommended: " + "; ".join(self.reasons)
+        return f"no regression against the deployment of {self.previous.time}"
+
+
+def append_record(path: str | os.PathLike[str], record: DeploymentRecord) -> Path:
+    """Append ``record`` as one JSON line to ``path`` (created with its folder if missing)."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with p.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(asdict(record), sort_keys=True) + "\n")
+    return p
+
+
+def previous_record(path: str | os.PathLike[str], target: str) -> DeploymentRecord | None:
+    """The last record for ``target`` in the log, or None."""
+    p = Path(path)
+    if not p.is_file():
+        return None
+    last = None
+    for no, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{p}: line {no} is not JSON ({exc.msg}).") from exc
+        if data.get("target") == target:
+            last = DeploymentRecord(**data)
+    return last
+
+
+def compare_records(
+    previous: DeploymentRecord | None, current: DeploymentRecord, *, p95_factor: float = 1.5
+) -> Verdict:
+    """Recommend a rollback when a check that passed before fails now, or an endpoint's
+    p95 latency grew by more than ``p95_factor`` (and by more than 5 ms, so that noise on
+    sub-millisecond endpoints does not trigger it)."""
+    if previous is None:
+        return Verdict(False, [], None)
+    reasons = [
+        f"check '{name}' passed before and fails now"
+        for name, ok in current.checks.items()
+        if not ok and previous.checks.get(name) is True
+    ]
+    for ep, p95 in current.latency_p95_ms.items():
+        before = previous.latency_p95_ms.get(ep)
+        if before is not None and p95 > p95_factor * before and p95 - before > 5.0:
+            reasons.append(
+                f"p95 of {ep} grew from {before:.1f} ms to {p95:.1f} ms (> {p95_factor}x)"
+            )
+    return Verdict(bool(reasons), reasons, previous)
