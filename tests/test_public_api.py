@@ -15,6 +15,7 @@ SUBPACKAGES = [
     "ardlib.study",
     "ardlib.stats",
     "ardlib.reports",
+    "ardlib.deploy",
 ]
 
 
