@@ -13,6 +13,7 @@ Subcommands:
 - ``ardlib data import [--src DIR] [--dst data/raw]``: copy the lab datasets with provenance.
 - ``ardlib emulators build [--data data/raw] [--out data/emulators]``: fit, cross-validate
   and save every lab emulator (refusing any below the R^2 floor).
+- ``ardlib smoke URL [--api-key K] ...``: verify a deployed ARD backend (exit 1 on failure).
 - ``ardlib study run [--params params.yaml] [--section studies] [--out data/studies]``: run
   the studies a params file describes (the pipeline's ``studies`` stage).
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .client._cli import add_smoke_parser
 from .objectives._cli import add_data_parsers, run_data_command
 from .reports._catalog import problem_catalog
 from .reports._cli import add_report_parsers
@@ -38,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     add_report_parsers(sub)
     add_study_parser(sub)
     add_data_parsers(sub)
+    add_smoke_parser(sub)
     args = ap.parse_args(argv)
     if args.cmd == "study":
         return run_study_command(args)

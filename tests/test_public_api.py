@@ -16,6 +16,7 @@ SUBPACKAGES = [
     "ardlib.stats",
     "ardlib.reports",
     "ardlib.deploy",
+    "ardlib.client",
 ]
 
 

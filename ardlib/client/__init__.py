@@ -1,0 +1,72 @@
+"""Client for the ARD backend: typed calls, retries, streamed reasoning, smoke checks.
+
+- :class:`Client`: ``health``, ``experiments``, ``optimization_runs``, ``ai_queries``
+  (each a :class:`Records` with ``.to_frame()``), ``create_experiment``,
+  ``create_optimization_run`` (idempotent by default) and ``reason`` (an iterator of
+  :class:`Event` objects, yielded as they arrive);
+- :class:`RetryPolicy`, :class:`RetryBudget`: what is retried, how long to wait, when to
+  stop;
+- :class:`SSEDecoder`: the incremental ``text/event-stream`` parser behind ``reason``;
+- :func:`smoke`: the deployment checks behind ``ardlib smoke URL``, as a
+  :class:`SmokeReport` of :class:`Check` results and :class:`LatencySummary` rows.
+
+Errors form one tree; httpx errors are re-raised as these, ``from`` the original::
+
+    ARDError                 base class: anything ardlib.client raises on purpose
+    ├── ConnectionFailed     no usable connection: refused, reset, DNS, dropped mid-response
+    ├── RequestTimeout       connect, read, write or connection-pool timeout
+    ├── HTTPStatusError      4xx/5xx; .status, .error, .code (JSON body), .request_id
+    │   ├── Unauthorized     401: missing or wrong X-API-Key
+    │   ├── RateLimited      429 (.retry_after)
+    │   └── ServerError      5xx
+    └── ProtocolError        the answer breaks the API contract: not JSON, wrong shape
+        └── StreamError      an event stream ended without ``done`` or had malformed data
+"""
+
+from ._client import Client
+from ._errors import (
+    ARDError,
+    ConnectionFailed,
+    HTTPStatusError,
+    ProtocolError,
+    RateLimited,
+    RequestTimeout,
+    ServerError,
+    StreamError,
+    Unauthorized,
+)
+from ._events import Event
+from ._models import AIQuery, CostAnalysis, Experiment, Health, OptimizationRun
+from ._records import Records
+from ._retry import RetryBudget, RetryPolicy
+from ._smoke import smoke
+from ._smoke_report import Check, LatencySummary, SmokeReport
+from ._sse import ServerSentEvent, SSEDecoder
+
+__all__ = [
+    "AIQuery",
+    "ARDError",
+    "Check",
+    "Client",
+    "ConnectionFailed",
+    "CostAnalysis",
+    "Event",
+    "Experiment",
+    "HTTPStatusError",
+    "Health",
+    "LatencySummary",
+    "OptimizationRun",
+    "ProtocolError",
+    "RateLimited",
+    "Records",
+    "RequestTimeout",
+    "RetryBudget",
+    "RetryPolicy",
+    "SSEDecoder",
+    "ServerError",
+    "ServerSentEvent",
+    "SmokeReport",
+    "StreamError",
+    "Unauthorized",
+    "smoke",
+]

@@ -1,0 +1,257 @@
+"""Typed results of the API: frozen dataclasses built from the service's JSON.
+
+Each record class declares its fields and their kinds once (``_KINDS``); the same
+declaration drives parsing here and the DataFrame dtypes in :mod:`._frame`.  Fields the
+service adds beyond the declared ones are kept in ``extra``; declared fields the service
+omits are ``None``, except ``id``.  Timestamps become timezone-aware datetimes (a
+timestamp without offset is taken as UTC).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar, TypeVar
+
+__all__ = [
+    "AI_QUERY_FIELDS",
+    "EXPERIMENT_FIELDS",
+    "OPTIMIZATION_RUN_FIELDS",
+    "AIQuery",
+    "CostAnalysis",
+    "Experiment",
+    "Health",
+    "OptimizationRun",
+]
+
+R = TypeVar("R", bound="_Record")
+
+#: Fields every experiment must carry (the API's contract; checked by ``smoke``).
+EXPERIMENT_FIELDS = (
+    "id", "optimization_run_id", "method", "parameters", "context", "noise_estimate",
+    "results", "status", "start_time", "end_time", "error_message", "created_by", "created_at",
+)  # fmt: skip
+#: Fields every optimization run must carry.
+OPTIMIZATION_RUN_FIELDS = ("id", "method", "status", "created_at")
+#: Fields every AI query must carry.
+AI_QUERY_FIELDS = (
+    "id", "query", "context", "selected_model", "latency_ms", "input_tokens",
+    "output_tokens", "cost_usd", "created_by", "created_at",
+)  # fmt: skip
+
+
+def _as_id(value: Any) -> int | str:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError("an int or a string")
+    return value
+
+
+def _as_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("a string")
+    return value
+
+
+def _as_int(value: Any) -> int:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("an integer")
+    return value
+
+
+def _as_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError("a number")
+    return float(value)
+
+
+def _as_datetime(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise TypeError("an ISO 8601 timestamp string")
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise TypeError("an ISO 8601 timestamp string") from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _as_json(value: Any) -> Any:
+    return value
+
+
+_CONVERT = {
+    "id": _as_id,
+    "str": _as_str,
+    "int": _as_int,
+    "float": _as_float,
+    "datetime": _as_datetime,
+    "json": _as_json,
+}
+
+
+class _Record:
+    """Shared parsing for the record classes (frozen dataclasses ending with ``extra``)."""
+
+    _KINDS: ClassVar[dict[str, str]] = {}
+    _LABEL: ClassVar[str] = "record"
+    extra: dict[str, Any]
+
+    @classmethod
+    def from_dict(cls: type[R], data: Mapping[str, Any]) -> R:
+        """Build the record from one JSON object of the API (raises ``ValueError``)."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"each {cls._LABEL} must be a JSON object; got {data!r:.80}")
+        if "id" in cls._KINDS and data.get("id") is None:
+            raise ValueError(f"{cls._LABEL} without an 'id': {dict(data)!r:.200}")
+        values: dict[str, Any] = {}
+        for name, kind in cls._KINDS.items():
+            raw = data.get(name)
+            try:
+                values[name] = None if raw is None else _CONVERT[kind](raw)
+            except TypeError as exc:
+                raise ValueError(
+                    f"field {name!r} of {cls._LABEL} {data.get('id', '')!r} must be {exc}; "
+                    f"got {raw!r:.80}"
+                ) from None
+        values["extra"] = {k: v for k, v in data.items() if k not in cls._KINDS}
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The declared fields and the ``extra`` ones in one flat dict (datetimes kept)."""
+        out = {name: getattr(self, name) for name in self._KINDS}
+        out.update(self.extra)
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment(_Record):
+    """One experiment of ``GET /api/experiments``.
+
+    ``parameters`` is the point evaluated (name -> value); ``status`` one of pending,
+    running, completed, failed; the ``*_time``/``created_at`` fields are aware datetimes.
+    Fields beyond the API's are kept in ``extra``.
+    """
+
+    _KINDS: ClassVar[dict[str, str]] = {
+        "id": "id", "optimization_run_id": "id", "method": "str", "parameters": "json",
+        "context": "json", "noise_estimate": "float", "results": "json", "status": "str",
+        "start_time": "datetime", "end_time": "datetime", "error_message": "str",
+        "created_by": "str", "created_at": "datetime",
+    }  # fmt: skip
+    _LABEL: ClassVar[str] = "experiment"
+
+    id: int | str
+    optimization_run_id: int | str | None = None
+    method: str | None = None
+    parameters: dict[str, Any] | None = None
+    context: Any = None
+    noise_estimate: float | None = None
+    results: Any = None
+    status: str | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    error_message: str | None = None
+    created_by: str | None = None
+    created_at: datetime | None = None
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class OptimizationRun(_Record):
+    """One optimization run (campaign) of ``GET /api/optimization_runs``.
+
+    ``method`` names the planner (bayesian_optimization, reinforcement_learning,
+    adaptive_router, ...); ``results`` may hold a ``convergence`` trace.  Fields beyond
+    these are kept in ``extra``.
+    """
+
+    _KINDS: ClassVar[dict[str, str]] = {
+        "id": "id", "name": "str", "method": "str", "objective": "str", "goal": "str",
+        "parameter_space": "json", "config": "json", "status": "str", "budget": "int",
+        "best_value": "float", "best_parameters": "json", "results": "json",
+        "context": "json", "start_time": "datetime", "end_time": "datetime",
+        "error_message": "str", "created_by": "str", "created_at": "datetime",
+    }  # fmt: skip
+    _LABEL: ClassVar[str] = "optimization run"
+
+    id: int | str
+    name: str | None = None
+    method: str | None = None
+    objective: str | None = None
+    goal: str | None = None
+    parameter_space: Any = None
+    config: Any = None
+    status: str | None = None
+    budget: int | None = None
+    best_value: float | None = None
+    best_parameters: Any = None
+    results: Any = None
+    context: Any = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    error_message: str | None = None
+    created_by: str | None = None
+    created_at: datetime | None = None
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class AIQuery(_Record):
+    """One logged reasoning query of ``GET /api/ai_queries`` (model, latency, tokens, cost)."""
+
+    _KINDS: ClassVar[dict[str, str]] = {
+        "id": "id", "query": "str", "context": "json", "selected_model": "str",
+        "latency_ms": "float", "input_tokens": "int", "output_tokens": "int",
+        "cost_usd": "float", "trace_id": "str", "created_by": "str",
+        "created_at": "datetime",
+    }  # fmt: skip
+    _LABEL: ClassVar[str] = "AI query"
+
+    id: int | str
+    query: str | None = None
+    context: Any = None
+    selected_model: str | None = None
+    latency_ms: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
+    trace_id: str | None = None
+    created_by: str | None = None
+    created_at: datetime | None = None
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class CostAnalysis(_Record):
+    """The ``cost_analysis`` member of ``GET /api/ai_queries`` (US dollars)."""
+
+    _KINDS: ClassVar[dict[str, str]] = {
+        "total_cost_usd": "float",
+        "average_cost_per_query": "float",
+    }
+    _LABEL: ClassVar[str] = "cost analysis"
+
+    total_cost_usd: float | None = None
+    average_cost_per_query: float | None = None
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Health(_Record):
+    """The answer of ``GET /health``: ``status`` ("ok" when healthy), ``version`` and
+    ``database`` (its state); ``ok`` is True when ``status == "ok"``."""
+
+    _KINDS: ClassVar[dict[str, str]] = {"status": "str", "version": "str", "database": "json"}
+    _LABEL: ClassVar[str] = "health answer"
+
+    status: str | None = None
+    version: str | None = None
+    database: Any = None
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when the service reports ``status == "ok"``."""
+        return self.status == "ok"
