@@ -74,9 +74,17 @@ def test_fault_schedule_is_seeded_and_hits_the_requested_share() -> None:
     a, b, c = run(1), run(1), run(2)
     assert a == b and a != c
     share = 1 - a.count("ok") / len(a)
-    # latency and truncate faults still answer 200: expected visible share is 0.2 * 6/8
-    assert abs(share - 0.2 * 6 / 8) < 0.03
-    assert {"503", "502", "504", "429", "ConnectError", "ReadTimeout"} <= set(a)
+    # latency faults still answer 200: expected visible share is 0.2 * 7/8
+    assert abs(share - 0.2 * 7 / 8) < 0.03
+    assert {
+        "503",
+        "502",
+        "504",
+        "429",
+        "ConnectError",
+        "ReadTimeout",
+        "RemoteProtocolError",
+    } <= set(a)
 
 
 @pytest.mark.parametrize("kind", FAULT_KINDS)
@@ -85,16 +93,22 @@ def test_each_fault_kind_behaves_as_documented(kind: str) -> None:
         httpx.MockTransport(_ok), rate=1.0, rng=0, kinds=[kind], retry_after="7", latency=0.0
     )
     with httpx.Client(transport=tr, base_url="http://test") as c:
-        if kind in ("connect", "read_timeout"):
-            with pytest.raises(httpx.ConnectError if kind == "connect" else httpx.ReadTimeout):
+        expected = {
+            "connect": httpx.ConnectError,
+            "read_timeout": httpx.ReadTimeout,
+            "truncate": httpx.RemoteProtocolError,
+        }
+        if kind in expected:
+            with pytest.raises(expected[kind]):
                 c.get("/")
+            assert tr.log.injected[kind] == 1
             return
         r = c.get("/")
     if kind in ("503", "502", "504", "429"):
         assert r.status_code == int(kind) and r.json()["code"] == "chaos"
         assert kind != "429" or r.headers["retry-after"] == "7"
     elif kind == "truncate":
-        assert r.status_code == 200 and 0 < len(r.content) < len(BODY)
+        raise AssertionError("unreachable")
     else:
         assert r.content == BODY
     assert tr.log.injected[kind] == 1

@@ -42,7 +42,9 @@ class FaultLog:
 
 
 class _TruncatedStream(httpx.SyncByteStream):
-    """Yields the first ``keep`` bytes of a stream, then ends as if the peer hung up."""
+    """Yields the first ``keep`` bytes of a stream, then fails as a peer that hangs up
+    mid-body does (httpx.RemoteProtocolError); a body shorter than ``keep`` is passed
+    through whole."""
 
     def __init__(self, inner: httpx.SyncByteStream, keep: int) -> None:
         self._inner = inner
@@ -51,9 +53,11 @@ class _TruncatedStream(httpx.SyncByteStream):
     def __iter__(self) -> Iterator[bytes]:
         left = self._keep
         for chunk in self._inner:
-            if left <= 0:
-                break
-            yield chunk[:left]
+            if len(chunk) >= left:
+                yield chunk[:left]
+                self._inner.close()
+                raise httpx.RemoteProtocolError("injected: peer closed connection mid-body")
+            yield chunk
             left -= len(chunk)
         self._inner.close()
 
