@@ -3,11 +3,13 @@ proxy), bounded loopback load tests, and the deployment record log with its roll
 
 from ._chaos import FAULT_KINDS, FaultInjectingTransport, FaultLog
 from ._load import LoadResult, load_test
+from ._measure import ChaosLevel, chaos_client_calls
 from ._proxy import ChaosProxy, ProxyStats
 from ._record import DeploymentRecord, Verdict, append_record, compare_records, previous_record
 
 __all__ = [
     "FAULT_KINDS",
+    "ChaosLevel",
     "ChaosProxy",
     "DeploymentRecord",
     "FaultInjectingTransport",
@@ -16,6 +18,7 @@ __all__ = [
     "ProxyStats",
     "Verdict",
     "append_record",
+    "chaos_client_calls",
     "compare_records",
     "load_test",
     "previous_record",
