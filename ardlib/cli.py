@@ -13,6 +13,8 @@ Subcommands:
 - ``ardlib data import [--src DIR] [--dst data/raw]``: copy the lab datasets with provenance.
 - ``ardlib emulators build [--data data/raw] [--out data/emulators]``: fit, cross-validate
   and save every lab emulator (refusing any below the R^2 floor).
+- ``ardlib serve [--port 8000] [--api-key K] ...`` / ``ardlib service seed-demo``: the
+  reference ARD backend (FastAPI + SQLAlchemy) and a database of real campaigns.
 - ``ardlib smoke URL [--api-key K] ...``: verify a deployed ARD backend (exit 1 on failure).
 - ``ardlib study run [--params params.yaml] [--section studies] [--out data/studies]``: run
   the studies a params file describes (the pipeline's ``studies`` stage).
@@ -26,6 +28,7 @@ import sys
 from .client._cli import add_smoke_parser
 from .objectives._cli import add_data_parsers, run_data_command
 from .reports._catalog import problem_catalog
+from .service._cli import add_service_parsers, run_service_command
 from .reports._cli import add_report_parsers
 from .study._cli import add_study_parser, run_study_command
 
@@ -41,7 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     add_study_parser(sub)
     add_data_parsers(sub)
     add_smoke_parser(sub)
+    add_service_parsers(sub)
     args = ap.parse_args(argv)
+    if args.cmd in ("serve", "service"):
+        return run_service_command(args)
     if args.cmd == "study":
         return run_study_command(args)
     if args.cmd in ("data", "emulators"):

@@ -6,6 +6,7 @@ from ._load import LoadResult, load_test
 from ._measure import ChaosLevel, chaos_client_calls
 from ._proxy import ChaosProxy, ProxyStats
 from ._record import DeploymentRecord, Verdict, append_record, compare_records, previous_record
+from ._service import ServiceProcess
 
 __all__ = [
     "FAULT_KINDS",
@@ -16,6 +17,7 @@ __all__ = [
     "FaultLog",
     "LoadResult",
     "ProxyStats",
+    "ServiceProcess",
     "Verdict",
     "append_record",
     "chaos_client_calls",

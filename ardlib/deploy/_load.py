@@ -31,7 +31,8 @@ class LoadResult:
     ----------
     table : DataFrame
         One row per endpoint: ``requests``, ``errors`` (non-2xx or transport error),
-        ``p50_ms``, ``p95_ms``, ``p99_ms``, ``max_ms``, ``rps``.
+        ``p50_ms``, ``p95_ms``, ``p99_ms``, ``max_ms``, ``rps``, ``statuses`` (HTTP status ->
+        count; 0 for a transport error).
     clients : int
     seconds : float
         Wall time of the run.
@@ -66,8 +67,12 @@ def load_test(
         raise ValueError(
             f"The 'base_url' parameter of load_test must be loopback. Got {base_url!r}."
         )
-    if clients < 1 or duration <= 0 or max_requests < 1:
-        raise ValueError("load_test needs clients >= 1, duration > 0 and max_requests >= 1.")
+    if clients < 1 or duration <= 0 or max_requests < 1 or not endpoints:
+        raise ValueError(
+            "load_test needs clients >= 1, duration > 0, max_requests >= 1 and at least one "
+            f"endpoint. Got clients={clients}, duration={duration}, max_requests={max_requests}, "
+            f"endpoints={list(endpoints)}."
+        )
     samples: list[tuple[str, float, int]] = []
     lock = threading.Lock()
     stop = threading.Event()
@@ -97,7 +102,9 @@ def load_test(
     start = time.perf_counter()
     for t in threads:
         t.start()
-    stop.wait(duration)
+    deadline = start + duration
+    for t in threads:  # all done early (request cap reached), or the duration is up
+        t.join(timeout=max(0.0, deadline - time.perf_counter()))
     stop.set()
     for t in threads:
         t.join(timeout=timeout + 5)
