@@ -21,7 +21,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SMOKE_PARAMS = Path(__file__).with_name("notebook_smoke_params.yaml")
 SMOKE_STUDIES = Path(__file__).with_name("notebook_smoke_studies.yaml")
 # Notebooks whose smoke run takes more than 20 s go here (they then run in the slow tier).
-SLOW: set[str] = {"validation"}
+SLOW: set[str] = {"validation", "deployment"}
 
 
 def _smoke_params() -> dict[str, Any]:
