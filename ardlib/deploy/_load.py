@@ -125,7 +125,7 @@ def load_test(
                 "p99_ms": float(np.percentile(ms, 99)) if len(ms) else np.nan,
                 "max_ms": float(ms.max()) if len(ms) else np.nan,
                 "rps": len(g) / seconds,
-                "statuses": {int(k): int(v) for k, v in g["status"].value_counts().items()},
+                "statuses": {int(str(k)): int(v) for k, v in g["status"].value_counts().items()},
             }
         )
     return LoadResult(pd.DataFrame(rows), clients, seconds, df)
