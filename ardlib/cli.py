@@ -28,8 +28,8 @@ import sys
 from .client._cli import add_smoke_parser
 from .objectives._cli import add_data_parsers, run_data_command
 from .reports._catalog import problem_catalog
-from .service._cli import add_service_parsers, run_service_command
 from .reports._cli import add_report_parsers
+from .service._cli import add_service_parsers, run_service_command
 from .study._cli import add_study_parser, run_study_command
 
 __all__ = ["main"]

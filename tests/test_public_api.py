@@ -17,6 +17,7 @@ SUBPACKAGES = [
     "ardlib.reports",
     "ardlib.deploy",
     "ardlib.client",
+    "ardlib.service",
 ]
 
 
