@@ -54,7 +54,8 @@ def chaos_client_calls(
 
     The mix per call ``i``: three listing reads (experiments, optimization runs, AI queries)
     and, every fourth call, a ``create_experiment`` write with its own idempotency key,
-    tagged ``created_by="chaos-<seed>-<rate>"``. After each level the tagged experiments are
+    tagged ``created_by="chaos-<seed>-<rate>-<random>"`` (at most 1000 writes per level,
+    the listing cap that reading them back relies on). After each level the tagged experiments are
     read back through a fault-free client: a write stored twice shows up as two rows with
     the same ``parameters.call`` and is counted in ``duplicated_writes``.
 
@@ -67,6 +68,10 @@ def chaos_client_calls(
     """
     from ..client import ARDError, Client
 
+    if calls // 4 > 1000:
+        raise ValueError(
+            f"The 'calls' parameter of chaos_client_calls must be <= 4000. Got {calls}."
+        )
     rows = []
     for rate in rates:
         tag = f"chaos-{seed}-{rate}-{uuid.uuid4().hex[:8]}"
@@ -97,7 +102,7 @@ def chaos_client_calls(
                     failures[type(exc).__name__] = failures.get(type(exc).__name__, 0) + 1
         seconds = time.perf_counter() - t0
         with Client(base_url, api_key=api_key) as clean:
-            stored = clean.experiments(created_by=tag, limit=max(10 * writes, 100))
+            stored = clean.experiments(created_by=tag, limit=1000)  # the service's cap
         keys = [(e.parameters or {}).get("call") for e in stored]
         level = ChaosLevel(
             rate=rate,

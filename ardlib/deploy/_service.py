@@ -35,9 +35,9 @@ class ServiceProcess:
         Allowed CORS origins.
     startup_timeout : float, default 60
         Seconds to wait for ``/health``.
-    rate_limit : int, default 1_000_000
-        Requests per minute per client; the default effectively disables the limiter so a
-        load test measures the service, not the limiter.
+    rate_limit : int, default 0
+        Requests per minute per client; 0 (the default here) turns the limiter off so a
+        load or chaos run measures the service, not the limiter.
 
     Use as a context manager; ``url`` is the base URL. The process and the database are
     removed on exit.
@@ -50,7 +50,7 @@ class ServiceProcess:
         api_key: str | None = None,
         cors_origins: tuple[str, ...] = ("http://allowed.example",),
         startup_timeout: float = 60.0,
-        rate_limit: int = 1_000_000,
+        rate_limit: int = 0,
     ) -> None:
         self.rate_limit = rate_limit
         self.seed = seed
