@@ -84,6 +84,8 @@ class ServiceProcess:
             self.database_url,
             "--log-level",
             "warning",
+            "--rate-limit",
+            str(self.rate_limit),
         )
         for origin in self.cors_origins:
             cmd += ["--cors-origin", origin]
