@@ -345,6 +345,7 @@ def test_saves_a_real_full_page_png(good_run: tuple[BrowserResult, Site]) -> Non
 
 # ---- failures the check must report -------------------------------------------------------
 @needs_browser
+@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
 def test_an_endpoint_answering_500_fails_with_the_error_shown(tmp_path: Path) -> None:
     site = Site(status={"/api/experiments": 500})
     with serve(site) as base:
@@ -362,6 +363,7 @@ def test_an_endpoint_answering_500_fails_with_the_error_shown(tmp_path: Path) ->
 
 
 @needs_browser
+@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
 def test_empty_data_shows_no_data_messages_and_names_the_empty_charts() -> None:
     site = Site(api=_api([], [], []))
     with serve(site) as base:
@@ -377,6 +379,7 @@ def test_empty_data_shows_no_data_messages_and_names_the_empty_charts() -> None:
 
 
 @needs_browser
+@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
 def test_runs_without_convergence_traces_leave_only_that_chart_empty() -> None:
     runs = _runs()
     for run in runs:
@@ -390,6 +393,7 @@ def test_runs_without_convergence_traces_leave_only_that_chart_empty() -> None:
 
 
 @needs_browser
+@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
 def test_awkward_but_valid_records_are_drawn_without_errors(tmp_path: Path) -> None:
     traces: list[list[Any]] = [
         [3.0],  # one evaluation
@@ -451,6 +455,7 @@ def test_a_cross_origin_api_without_cors_is_reported_as_cors() -> None:
 
 
 @needs_browser
+@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
 def test_a_page_that_never_becomes_ready_fails_at_the_timeout(tmp_path: Path) -> None:
     site = Site()
     html = (STATIC / "analytics.html").read_text()
@@ -469,6 +474,7 @@ def test_a_page_that_never_becomes_ready_fails_at_the_timeout(tmp_path: Path) ->
 
 
 @needs_browser
+@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
 def test_a_service_that_is_down_fails_and_is_not_skipped() -> None:
     with socket.socket() as sock:  # a port that was free a moment ago
         sock.bind(("127.0.0.1", 0))
@@ -480,6 +486,7 @@ def test_a_service_that_is_down_fails_and_is_not_skipped() -> None:
 
 
 @needs_browser
+@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
 def test_runs_from_inside_an_event_loop_as_in_jupyter() -> None:
     async def inside_loop() -> BrowserResult:
         with serve(Site()) as base:
@@ -498,6 +505,7 @@ def test_missing_or_non_executable_chromium_is_skipped_not_passed(chromium: str)
     assert result.screenshot is None
 
 
+@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
 def test_a_browser_that_cannot_start_is_skipped_not_passed() -> None:
     result = check_dashboard("http://127.0.0.1:9/analytics.html", chromium="/bin/false", timeout=10)
     assert result.skipped and not result.passed
