@@ -158,17 +158,17 @@ class BayesianOptimization(Planner):
     ) -> Callable[..., tuple[Array, Array]]:
         """The function to maximize: the acquisition (or, for an exploitation step, the
         negated posterior mean), times the failure penalty around failed points."""
-        U = self._to_unit(self.X_) if gp is self.gp_ else gp.X_
-        mu, var = gp.predict_standardized(U)
         base: Callable[..., tuple[Array, Array]]
         if exploit:
             base = self._mean_utility(gp)
         elif self.acquisition == "ucb":
             base = partial(acq.ucb, gp, beta=float(self.beta))
         elif self.acquisition == "noisy_ei":
+            mu, var = gp.predict_standardized(gp.X_)  # the evaluated points (and fantasies)
             i = int(np.argmin(mu + np.sqrt(var)))
             base = partial(acq.noisy_log_ei, gp, best=float(mu[i]), noise_var=gp.noise_var_)
         else:
+            mu, _ = gp.predict_standardized(gp.X_)
             base = partial(acq.log_ei, gp, best=float(np.min(mu)))
         if self.X_failed_.shape[0] == 0:
             return base

@@ -200,8 +200,8 @@ def convergence_bands(
 def describe_comparison(table: pd.DataFrame, *, problem: str, metric_label: str) -> list[str]:
     """Plain-language statements, one per noise level, of what a comparison table shows.
 
-    Every statement is derived from the table (winner, Holm-adjusted p, A12, median
-    difference); nothing is asserted that the numbers do not support.
+    Every statement is derived from the table (winner, Holm-adjusted p, A12). A planner is
+    called best only when it is significantly better than every other planner of its cell.
     """
     lines = []
     t = table[table["problem"] == problem]
@@ -210,13 +210,11 @@ def describe_comparison(table: pd.DataFrame, *, problem: str, metric_label: str)
         if sig.empty:
             lines.append(f"{noise}: no planner differs significantly on {metric_label}.")
             continue
-        wins = sig["winner"].value_counts()
+        planners = set(g["planner_a"]) | set(g["planner_b"])
         best = [
             p
-            for p in wins.index
-            if not (
-                (sig["winner"] != p) & ((sig["planner_a"] == p) | (sig["planner_b"] == p))
-            ).any()
+            for p in sorted(planners)
+            if ((g["planner_a"] != p) & (g["planner_b"] != p) | (g["winner"] == p)).all()
         ]
         parts = []
         for _, r in sig.iterrows():

@@ -1,0 +1,41 @@
+"""The plain-language conclusions of the validation report say only what the table shows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ardlib.reports._validation import describe_comparison
+
+
+def _row(noise: str, a: str, b: str, p: float, winner: str | None) -> dict[str, object]:
+    return {
+        "problem": "branin",
+        "noise": noise,
+        "planner_a": a,
+        "planner_b": b,
+        "p_holm": p,
+        "a12": 0.1,
+        "significant": p <= 0.05,
+        "winner": winner if winner is not None else np.nan,
+    }
+
+
+def test_best_only_when_significantly_better_than_every_other_planner() -> None:
+    table = pd.DataFrame(
+        [
+            _row("sd0", "gpbo", "random", 1e-6, "gpbo"),
+            _row("sd0", "gpbo", "sobol", 1e-5, "gpbo"),
+            _row("sd0", "random", "sobol", 0.8, None),
+            _row("sd1", "gpbo", "random", 1e-3, "gpbo"),
+            _row("sd1", "gpbo", "sobol", 0.3, None),
+            _row("sd1", "random", "sobol", 0.9, None),
+            _row("sd2", "gpbo", "random", 0.4, None),
+            _row("sd2", "gpbo", "sobol", 0.6, None),
+            _row("sd2", "random", "sobol", 0.9, None),
+        ]
+    )
+    lines = describe_comparison(table, problem="branin", metric_label="regret")
+    assert lines[0].startswith("sd0: gpbo best; gpbo < random (Holm p = 1.0e-06")
+    assert lines[1] == "sd1: gpbo < random (Holm p = 1.0e-03, A12 = 0.10)."
+    assert lines[2] == "sd2: no planner differs significantly on regret."
