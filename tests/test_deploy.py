@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +32,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         try:
-            self.send_response(200)
+            self.send_response(404 if self.path.startswith("/missing") else 200)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(BODY)))
             self.end_headers()
@@ -142,9 +143,18 @@ def test_proxy_refuses_non_loopback_upstream() -> None:
 
 
 def test_load_test_is_bounded_and_reports_percentiles(server: str) -> None:
-    res = load_test(server, endpoints=("/a", "/b"), clients=4, duration=0.5, max_requests=300)
+    res = load_test(
+        server,
+        endpoints=("/a", "/b"),
+        clients=4,
+        duration=0.5,
+        max_requests=150,
+        generator="threads",
+    )
+    assert res.generator == "threads"
     t = res.table.set_index("endpoint")
     assert t["requests"].sum() == len(res.samples) <= 300
+    assert (t["requests"] <= 150).all()
     assert (t["errors"] == 0).all()
     for ep in ("/a", "/b"):
         ms = res.samples.loc[res.samples["endpoint"] == ep, "ms"].to_numpy()
@@ -152,6 +162,22 @@ def test_load_test_is_bounded_and_reports_percentiles(server: str) -> None:
     assert t.loc["/a", "p50_ms"] <= t.loc["/a", "p95_ms"] <= t.loc["/a", "p99_ms"]
     with pytest.raises(ValueError, match="must be loopback"):
         load_test("http://192.0.2.1:80", duration=0.1)
+    with pytest.raises(ValueError, match=r"'generator'.*one of"):
+        load_test(server, duration=0.1, generator="ab")
+
+
+@pytest.mark.skipif(
+    shutil.which("wrk") is None, reason="wrk is not installed (.ci/run installs it)"
+)
+def test_load_test_with_wrk_counts_requests_and_bad_statuses(server: str) -> None:
+    res = load_test(server, endpoints=("/a", "/missing"), clients=4, duration=2.0)
+    assert res.generator == "wrk" and res.samples.empty
+    t = res.table.set_index("endpoint")
+    assert (t["requests"] > 50).all()
+    assert t.loc["/a", "errors"] == 0
+    assert t.loc["/missing", "errors"] == t.loc["/missing", "requests"]
+    assert t.loc["/missing", "statuses"]["bad status"] == t.loc["/missing", "requests"]
+    assert 0 < t.loc["/a", "p50_ms"] <= t.loc["/a", "p95_ms"] <= t.loc["/a", "p99_ms"]
 
 
 def _record(checks: dict[str, bool], p95: dict[str, float], time: str) -> DeploymentRecord:

@@ -3,16 +3,21 @@ health, listings, validated writes and idempotent retries."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from sqlalchemy import delete
 
 import ardlib
+from ardlib.service import Settings, create_app
 from ardlib.service import _tables as t
+from ardlib.service._records import ListingCache
 
 if TYPE_CHECKING:
     from conftest_service import LiveServer
@@ -337,3 +342,44 @@ def test_concurrent_retries_with_one_key_create_exactly_one_row(
         th.join()
     assert [r.status_code for r in results] == [201] * n
     assert api.get("/api/experiments").json()["count"] == 1 + n
+
+
+def test_cached_listings_see_every_write_from_any_worker(
+    new_database_url: str,
+    serve_app: Callable[..., contextlib.AbstractContextManager[LiveServer]],
+    settings_for: Callable[..., Settings],
+) -> None:
+    # Two apps on one database stand for two worker processes, each with its own cache.
+    a, b = create_app(settings_for(new_database_url)), create_app(settings_for(new_database_url))
+    with serve_app(a) as sa, serve_app(b) as sb, httpx.Client() as http:
+        first = http.get(f"{sa.url}/api/experiments").json()
+        assert first["count"] == 0
+        assert http.get(f"{sa.url}/api/experiments").json() == first  # served from a's cache
+        made = http.post(f"{sb.url}/api/experiments", json={"parameters": {"x": 1.0}}).json()
+        seen = http.get(f"{sa.url}/api/experiments").json()
+        assert [e["id"] for e in seen["experiments"]] == [made["id"]]
+        # A bulk delete through ardlib's sessions (as seed-demo does) is seen too.
+        with a.state.db.writing() as session:
+            session.execute(delete(t.Experiment))
+        assert http.get(f"{sb.url}/api/experiments").json()["count"] == 0
+        # Different filters are different entries, and a logged query changes ai_queries.
+        assert http.get(f"{sa.url}/api/experiments", params={"limit": 1}).json()["count"] == 0
+        with a.state.db.writing() as session:
+            session.add(
+                t.AIQuery(query="q", selected_model="m", latency_ms=1.0, created_at=t.utcnow())
+            )
+        assert http.get(f"{sb.url}/api/ai_queries").json()["count"] == 1
+
+
+def test_listing_cache_keeps_the_newest_generation_and_a_bounded_size() -> None:
+    cache = ListingCache(max_entries=2)
+    cache.put("k", 2, b"new")
+    cache.put("k", 1, b"old")  # a slower reader of an older snapshot must not win
+    assert cache.get("k", 2) == b"new"
+    assert cache.get("k", 1) is None
+    cache.put("a", 2, b"a")
+    cache.put("b", 2, b"b")  # evicts "k", the least recently used
+    assert cache.get("k", 2) is None
+    assert cache.get("a", 2) == b"a"
+    with pytest.raises(ValueError, match=r"'max_entries'.*>= 1"):
+        ListingCache(max_entries=0)

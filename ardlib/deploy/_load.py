@@ -1,17 +1,32 @@
 """Bounded load test on loopback: N concurrent clients for a fixed duration.
 
-Each client thread owns an httpx connection pool and requests the endpoints in turn
-(closed loop, no think time) until the duration or the request cap is reached; latencies
-are measured per request with ``time.perf_counter``. Bounded in time and count, and it
-refuses any target that is not a loopback address.
+Each endpoint is loaded in turn, for an equal share of the duration, by ``clients``
+closed-loop clients (no think time), so its percentiles are measured at the stated
+concurrency.  Two load generators:
+
+- ``wrk`` (Debian's package, when installed): a C program in its own process, so the
+  generator costs little of the CPU the service is measured on.  Its Lua ``done`` hook
+  reports the request count, errors and latency percentiles; there are no per-request
+  samples.
+- ``threads``: ``clients`` Python threads, each with its own httpx connection, timing
+  every request with ``time.perf_counter``.  Always available; on a 2-core machine the
+  generator takes much of the CPU itself and the service looks slower than it is.
+
+Bounded in time (and, for threads, in request count), and any target that is not a
+loopback address is refused.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -21,6 +36,18 @@ import pandas as pd
 __all__ = ["LoadResult", "load_test"]
 
 _LOOPBACK = ("127.", "localhost", "[::1]", "::1")
+_GENERATORS = ("auto", "wrk", "threads")
+_WRK_REPORT = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'ARDLIB-LOAD {"requests": %d, "duration_us": %d, "connect": %d, "read": %d, ' ..
+    '"write": %d, "status": %d, "timeout": %d, "p50": %f, "p95": %f, "p99": %f, ' ..
+    '"max": %f}\\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
+end
+"""
 
 
 @dataclass(frozen=True)
@@ -31,19 +58,23 @@ class LoadResult:
     ----------
     table : DataFrame
         One row per endpoint: ``requests``, ``errors`` (non-2xx or transport error),
-        ``p50_ms``, ``p95_ms``, ``p99_ms``, ``max_ms``, ``rps``, ``statuses`` (HTTP status ->
-        count; 0 for a transport error).
+        ``p50_ms``, ``p95_ms``, ``p99_ms``, ``max_ms``, ``rps``, ``statuses`` (threads: HTTP
+        status -> count, 0 for a transport error; wrk: ``"ok"``, ``"bad status"``,
+        ``"transport"`` -> count).
     clients : int
     seconds : float
         Wall time of the run.
     samples : DataFrame
-        Every request: ``endpoint``, ``ms``, ``status`` (0 for a transport error).
+        Every request (threads only; empty for wrk): ``endpoint``, ``ms``, ``status``.
+    generator : str
+        ``"wrk"`` or ``"threads"``.
     """
 
     table: pd.DataFrame
     clients: int
     seconds: float
     samples: pd.DataFrame
+    generator: str = "threads"
 
 
 def load_test(
@@ -54,41 +85,134 @@ def load_test(
     duration: float = 20.0,
     max_requests: int = 200_000,
     timeout: float = 5.0,
+    generator: str = "auto",
 ) -> LoadResult:
-    """Run ``clients`` closed-loop clients against ``endpoints`` for ``duration`` seconds.
+    """Load each of ``endpoints`` in turn with ``clients`` closed-loop clients, for
+    ``duration / len(endpoints)`` seconds each.
+
+    Parameters
+    ----------
+    base_url : str
+        A loopback URL.
+    endpoints : sequence of str
+        Paths (with query strings) to request with GET.
+    clients : int, default 50
+    duration : float, default 20
+        Seconds for the whole run.
+    max_requests : int, default 200000
+        Cap per endpoint (threads generator only).
+    timeout : float, default 5
+        Seconds per request before it counts as an error.
+    generator : {"auto", "wrk", "threads"}
+        ``auto`` takes wrk when it is on ``PATH``.
 
     Raises
     ------
     ValueError
         If ``base_url`` is not on loopback, or the settings are out of range.
+    FileNotFoundError
+        If ``generator="wrk"`` and wrk is not installed.
     """
     host = urlsplit(base_url).hostname or ""
     if not host.startswith(_LOOPBACK) and host not in ("localhost", "::1"):
         raise ValueError(
             f"The 'base_url' parameter of load_test must be loopback. Got {base_url!r}."
         )
-    if clients < 1 or duration <= 0 or max_requests < 1 or not endpoints:
+    if clients < 1 or duration <= 0 or max_requests < 1 or timeout <= 0 or not endpoints:
         raise ValueError(
-            "load_test needs clients >= 1, duration > 0, max_requests >= 1 and at least one "
-            f"endpoint. Got clients={clients}, duration={duration}, max_requests={max_requests}, "
-            f"endpoints={list(endpoints)}."
+            "load_test needs clients >= 1, duration > 0, max_requests >= 1, timeout > 0 and "
+            f"at least one endpoint. Got clients={clients}, duration={duration}, "
+            f"max_requests={max_requests}, timeout={timeout}, endpoints={list(endpoints)}."
         )
+    if generator not in _GENERATORS:
+        raise ValueError(
+            f"The 'generator' parameter of load_test must be one of {_GENERATORS}. "
+            f"Got {generator!r}."
+        )
+    wrk = shutil.which("wrk")
+    if generator == "wrk" and wrk is None:
+        raise FileNotFoundError("load_test(generator='wrk'): wrk is not on PATH.")
+    use_wrk = wrk is not None and generator != "threads"
+    share = duration / len(endpoints)
+    start = time.perf_counter()
+    rows, samples = [], []
+    for ep in endpoints:
+        if use_wrk:
+            assert wrk is not None
+            rows.append(_wrk_phase(wrk, base_url, ep, clients, share, timeout))
+        else:
+            row, df = _thread_phase(base_url, ep, clients, share, max_requests, timeout)
+            rows.append(row)
+            samples.append(df)
+    seconds = time.perf_counter() - start
+    all_samples = (
+        pd.concat(samples, ignore_index=True)
+        if samples
+        else pd.DataFrame({"endpoint": [], "ms": [], "status": []})
+    )
+    return LoadResult(
+        pd.DataFrame(rows), clients, seconds, all_samples, "wrk" if use_wrk else "threads"
+    )
+
+
+def _wrk_phase(
+    wrk: str, base_url: str, ep: str, clients: int, seconds: float, timeout: float
+) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="ardlib-wrk-") as tmp:
+        script = Path(tmp) / "report.lua"
+        script.write_text(_WRK_REPORT)
+        cmd = [
+            wrk,
+            f"-t{min(2, clients)}",
+            f"-c{clients}",
+            f"-d{max(1, round(seconds))}s",
+            f"--timeout={max(1, round(timeout))}s",
+            "-s",
+            str(script),
+            base_url.rstrip("/") + ep,
+        ]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+    line = next((x for x in out.stdout.splitlines() if x.startswith("ARDLIB-LOAD ")), None)
+    if out.returncode != 0 or line is None:
+        raise RuntimeError(
+            f"wrk failed on {ep} (exit {out.returncode}): {(out.stderr or out.stdout)[-500:]}"
+        )
+    r = json.loads(line.split(" ", 1)[1])
+    transport = r["connect"] + r["read"] + r["write"] + r["timeout"]
+    errors = transport + r["status"]
+    return {
+        "endpoint": ep,
+        "requests": r["requests"],
+        "errors": errors,
+        "p50_ms": r["p50"] / 1e3,
+        "p95_ms": r["p95"] / 1e3,
+        "p99_ms": r["p99"] / 1e3,
+        "max_ms": r["max"] / 1e3,
+        "rps": r["requests"] / (r["duration_us"] / 1e6),
+        "statuses": {
+            "ok": r["requests"] - r["status"],
+            "bad status": r["status"],
+            "transport": transport,
+        },
+    }
+
+
+def _thread_phase(
+    base_url: str, ep: str, clients: int, seconds: float, max_requests: int, timeout: float
+) -> tuple[dict[str, object], pd.DataFrame]:
     samples: list[tuple[str, float, int]] = []
     lock = threading.Lock()
     stop = threading.Event()
     count = [0]
 
-    def worker(offset: int) -> None:
+    def worker() -> None:
         local: list[tuple[str, float, int]] = []
         with httpx.Client(base_url=base_url, timeout=timeout) as client:
-            i = offset
             while not stop.is_set():
                 with lock:
                     if count[0] >= max_requests:
                         break
                     count[0] += 1
-                ep = endpoints[i % len(endpoints)]
-                i += 1
                 t0 = time.perf_counter()
                 try:
                     status = client.get(ep).status_code
@@ -98,34 +222,29 @@ def load_test(
         with lock:
             samples.extend(local)
 
-    threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(clients)]
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
     start = time.perf_counter()
     for t in threads:
         t.start()
-    deadline = start + duration
-    for t in threads:  # all done early (request cap reached), or the duration is up
+    deadline = start + seconds
+    for t in threads:  # all done early (request cap reached), or the time is up
         t.join(timeout=max(0.0, deadline - time.perf_counter()))
     stop.set()
     for t in threads:
         t.join(timeout=timeout + 5)
-    seconds = time.perf_counter() - start
+    elapsed = time.perf_counter() - start
     df = pd.DataFrame(samples, columns=["endpoint", "ms", "status"])
-    rows = []
-    for ep in endpoints:
-        g = df[df["endpoint"] == ep]
-        ms = g["ms"].to_numpy()
-        ok = (g["status"] >= 200) & (g["status"] < 300)
-        rows.append(
-            {
-                "endpoint": ep,
-                "requests": len(g),
-                "errors": int((~ok).sum()),
-                "p50_ms": float(np.percentile(ms, 50)) if len(ms) else np.nan,
-                "p95_ms": float(np.percentile(ms, 95)) if len(ms) else np.nan,
-                "p99_ms": float(np.percentile(ms, 99)) if len(ms) else np.nan,
-                "max_ms": float(ms.max()) if len(ms) else np.nan,
-                "rps": len(g) / seconds,
-                "statuses": {int(str(k)): int(v) for k, v in g["status"].value_counts().items()},
-            }
-        )
-    return LoadResult(pd.DataFrame(rows), clients, seconds, df)
+    ms = df["ms"].to_numpy()
+    ok = (df["status"] >= 200) & (df["status"] < 300)
+    row = {
+        "endpoint": ep,
+        "requests": len(df),
+        "errors": int((~ok).sum()),
+        "p50_ms": float(np.percentile(ms, 50)) if len(ms) else np.nan,
+        "p95_ms": float(np.percentile(ms, 95)) if len(ms) else np.nan,
+        "p99_ms": float(np.percentile(ms, 99)) if len(ms) else np.nan,
+        "max_ms": float(ms.max()) if len(ms) else np.nan,
+        "rps": len(df) / elapsed,
+        "statuses": {int(str(k)): int(v) for k, v in df["status"].value_counts().items()},
+    }
+    return row, df

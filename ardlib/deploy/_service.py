@@ -38,6 +38,8 @@ class ServiceProcess:
     rate_limit : int, default 0
         Requests per minute per client; 0 (the default here) turns the limiter off so a
         load or chaos run measures the service, not the limiter.
+    workers : int, default 1
+        uvicorn worker processes (``ardlib serve --workers``).
 
     Use as a context manager; ``url`` is the base URL. The process and the database are
     removed on exit.
@@ -51,7 +53,13 @@ class ServiceProcess:
         cors_origins: tuple[str, ...] = ("http://allowed.example",),
         startup_timeout: float = 60.0,
         rate_limit: int = 0,
+        workers: int = 1,
     ) -> None:
+        if workers < 1:
+            raise ValueError(
+                f"The 'workers' parameter of ServiceProcess must be >= 1. Got {workers}."
+            )
+        self.workers = workers
         self.rate_limit = rate_limit
         self.seed = seed
         self.api_key = api_key
@@ -86,6 +94,8 @@ class ServiceProcess:
             "warning",
             "--rate-limit",
             str(self.rate_limit),
+            "--workers",
+            str(self.workers),
         )
         for origin in self.cors_origins:
             cmd += ["--cors-origin", origin]

@@ -14,15 +14,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, insert, select, text, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, sessionmaker
 
-from ._tables import Base
+from ._tables import RECORD_TABLES, Base, DataGeneration
 
 __all__ = ["Database"]
 
 _WRITE = "ardlib_write"
+_GENERATION = "records"
 _SQLITE_BUSY_SECONDS = 30.0
 
 
@@ -41,7 +42,9 @@ def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(
         url,
         json_serializer=_json_dumps,
-        pool_size=10,
+        # As many pooled connections as request threads (anyio's default limit, 40): fewer
+        # made the pool open and close overflow connections under load.
+        pool_size=40,
         max_overflow=20,
         connect_args={"timeout": _SQLITE_BUSY_SECONDS},
     )
@@ -81,6 +84,33 @@ def _make_engine(url: str) -> Engine:
     )
 
 
+def _bump_generation(session: Session) -> None:
+    """Add one to the record tables' generation, inside the session's transaction."""
+    conn = session.connection()
+    g = DataGeneration
+    done = conn.execute(update(g).where(g.name == _GENERATION).values(value=g.value + 1)).rowcount
+    if not done:
+        conn.execute(insert(g).values(name=_GENERATION, value=1))
+
+
+def _track_writes(sessions: sessionmaker[Session]) -> None:
+    """Bump the generation whenever a session changes a record table: ORM flushes
+    (``add``, attribute changes, ``delete``) and bulk ``insert``/``update``/``delete``."""
+
+    @event.listens_for(sessions, "after_flush")
+    def _after_flush(session: Session, _ctx: UOWTransaction) -> None:
+        changed = (*session.new, *session.dirty, *session.deleted)
+        if any(getattr(obj, "__tablename__", None) in RECORD_TABLES for obj in changed):
+            _bump_generation(session)
+
+    @event.listens_for(sessions, "do_orm_execute")
+    def _on_execute(state: ORMExecuteState) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            table = getattr(state.statement, "table", None)
+            if getattr(table, "name", None) in RECORD_TABLES:
+                _bump_generation(state.session)
+
+
 class Database:
     """The service's database: an engine, its schema and transaction scopes.
 
@@ -95,6 +125,7 @@ class Database:
         self.engine = _make_engine(url)
         self.backend = self.engine.dialect.name
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        _track_writes(self._sessions)
         self._schema_lock = threading.Lock()
         self._schema_ready = False
 
@@ -111,6 +142,18 @@ class Database:
             if not self._schema_ready:
                 self.create_schema()
                 self._schema_ready = True
+
+    def generation(self, session: Session) -> int:
+        """The record tables' generation as ``session`` sees it (0 before any write).
+
+        Every transaction that changes experiments, optimization runs or AI queries through
+        a :class:`Database` session adds one, in the same transaction; a writer bypassing
+        ardlib's sessions must do the same (``UPDATE data_generation SET value = value + 1``)
+        or the listing cache of running services will not see its rows.
+        """
+        g = DataGeneration
+        value = session.execute(select(g.value).where(g.name == _GENERATION)).scalar()
+        return int(value or 0)
 
     def session(self) -> Session:
         """A new session; its first statement opens a (read) transaction."""

@@ -25,9 +25,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "RECORD_TABLES",
     "STATUSES",
     "AIQuery",
     "Base",
+    "DataGeneration",
     "Experiment",
     "IdempotencyRecord",
     "OptimizationRun",
@@ -35,6 +37,7 @@ __all__ = [
     "utcnow",
 ]
 
+RECORD_TABLES = frozenset({"experiments", "optimization_runs", "ai_queries"})
 STATUSES = ("pending", "running", "completed", "failed")
 _STATUS_CHECK = "status IN ('pending', 'running', 'completed', 'failed')"
 
@@ -176,3 +179,17 @@ class IdempotencyRecord(Base):
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, server_default=func.now()
     )
+
+
+class DataGeneration(Base):
+    """A counter bumped in every transaction that changes a record table (see ``_db``).
+
+    Listings are cached per process under the generation they were read at, so a cached
+    listing is served only while no write (from any worker or process using ardlib's
+    sessions) has committed since.
+    """
+
+    __tablename__ = "data_generation"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
