@@ -16,6 +16,8 @@ Subcommands:
 - ``ardlib serve [--port 8000] [--api-key K] ...`` / ``ardlib service seed-demo``: the
   reference ARD backend (FastAPI + SQLAlchemy) and a database of real campaigns.
 - ``ardlib smoke URL [--api-key K] ...``: verify a deployed ARD backend (exit 1 on failure).
+- ``ardlib bench list|run|compare|history|detector|profile``: benchmarks, side-by-side
+  revision comparisons (exit 1 on a regression), change points and profiles.
 - ``ardlib study run [--params params.yaml] [--section studies] [--out data/studies]``: run
   the studies a params file describes (the pipeline's ``studies`` stage).
 """
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .bench._cli import add_bench_parser, run_bench_command
 from .client._cli import add_smoke_parser
 from .objectives._cli import add_data_parsers, run_data_command
 from .reports._catalog import problem_catalog
@@ -45,7 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     add_data_parsers(sub)
     add_smoke_parser(sub)
     add_service_parsers(sub)
+    add_bench_parser(sub)
     args = ap.parse_args(argv)
+    if args.cmd == "bench":
+        return run_bench_command(args)
     if args.cmd in ("serve", "service"):
         return run_service_command(args)
     if args.cmd == "study":

@@ -18,6 +18,7 @@ SUBPACKAGES = [
     "ardlib.deploy",
     "ardlib.client",
     "ardlib.service",
+    "ardlib.bench",
 ]
 
 

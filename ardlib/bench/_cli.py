@@ -1,0 +1,195 @@
+"""``ardlib bench``: list, run, compare two revisions, history with change points, the
+detector's error rates, and profiles.
+
+- ``ardlib bench list [-k PATTERN] [--slow]``
+- ``ardlib bench run [-k PATTERN] [--slow] [--rounds 5] [--out data/benchmarks/runs]``
+- ``ardlib bench compare BASE HEAD [-k PATTERN] [--slow] [--rounds 10] [--threshold 0.1]
+  [--alpha 0.002] [--json FILE]``: exit 1 when a benchmark is slower (a regression), 2 on
+  a usage error.  ``.`` names the working tree.
+- ``ardlib bench history [--dir data/benchmarks/runs] [-k PATTERN]``
+- ``ardlib bench detector [--pairs 10] [--out data/benchmarks/detector.json]``
+- ``ardlib bench profile [-k PATTERN] [--out DIR] [--seconds 1]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+__all__ = ["add_bench_parser", "run_bench_command"]
+
+
+def _selection(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-k", "--pattern", help="benchmarks whose name or group matches (fnmatch)")
+    p.add_argument("--slow", action="store_true", help="include slow benchmarks (study, client)")
+
+
+def add_bench_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``bench`` and its subcommands on the ``ardlib`` command's subparsers."""
+    bench = sub.add_parser("bench", help="benchmarks, side-by-side comparisons, profiles")
+    bsub = bench.add_subparsers(dest="bench_cmd", required=True)
+    _selection(bsub.add_parser("list", help="list the registered benchmarks"))
+    run = bsub.add_parser("run", help="measure this checkout and store the result")
+    _selection(run)
+    run.add_argument("--rounds", type=int, default=5)
+    run.add_argument("--repeat", type=int, default=3)
+    run.add_argument("--min-time", type=float, default=0.02, help="seconds per sample, at least")
+    run.add_argument("--out", default="data/benchmarks/runs", help="directory of run files")
+    cmp = bsub.add_parser("compare", help="BASE and HEAD side by side; exit 1 on regression")
+    cmp.add_argument("base", help="revision (branch, tag, commit) or '.' for the working tree")
+    cmp.add_argument("head", help="revision or '.' for the working tree")
+    _selection(cmp)
+    cmp.add_argument("--rounds", type=int, default=10)
+    cmp.add_argument("--repeat", type=int, default=2)
+    cmp.add_argument("--min-time", type=float, default=0.02)
+    cmp.add_argument("--alpha", type=float, default=0.002, help="Mann-Whitney level")
+    cmp.add_argument("--threshold", type=float, default=0.10, help="smallest relative change")
+    cmp.add_argument("--json", help="write the comparison (samples included) here")
+    hist = bsub.add_parser("history", help="stored runs in commit order, with change points")
+    hist.add_argument("--dir", default="data/benchmarks/runs")
+    hist.add_argument("-k", "--pattern")
+    det = bsub.add_parser("detector", help="measure false-positive and detection rates")
+    det.add_argument("--pairs", type=int, default=10, help="runner pairs per slowdown level")
+    det.add_argument("--out", default="data/benchmarks/detector.json")
+    prof = bsub.add_parser("profile", help="flame graphs and top self-time frames")
+    _selection(prof)
+    prof.add_argument("--out", default="data/benchmarks/profiles/worktree")
+    prof.add_argument("--seconds", type=float, default=1.0)
+
+
+def _names(args: argparse.Namespace) -> list[str]:
+    from . import list_benchmarks
+
+    names = [b.name for b in list_benchmarks(args.pattern, include_slow=args.slow)]
+    if not names:
+        raise ValueError(f"no benchmark matches {args.pattern!r} (see 'ardlib bench list')")
+    return names
+
+
+def run_bench_command(args: argparse.Namespace) -> int:
+    """Run one ``ardlib bench`` subcommand; returns the exit status."""
+    try:
+        return _COMMANDS[args.bench_cmd](args)
+    except (ValueError, KeyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _list(args: argparse.Namespace) -> int:
+    from . import list_benchmarks
+
+    for b in list_benchmarks(args.pattern, include_slow=args.slow):
+        print(f"{b.name:<42} {b.group:<12} {'slow ' if b.slow else ''}{b.description}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from . import run_benchmarks, save_run
+
+    run = run_benchmarks(
+        _names(args),
+        rounds=args.rounds,
+        repeat=args.repeat,
+        min_time=args.min_time,
+        progress=lambda s: print(s, file=sys.stderr),
+    )
+    print(run.table.to_string(index=False))
+    print(f"wrote {save_run(run, args.out)}")
+    return 1 if any(r.get("error") for r in run.results.values()) else 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from . import compare_revisions
+
+    result = compare_revisions(
+        args.base,
+        args.head,
+        benchmarks=_names(args),
+        rounds=args.rounds,
+        repeat=args.repeat,
+        min_time=args.min_time,
+        alpha=args.alpha,
+        threshold=args.threshold,
+        progress=lambda s: print(s, file=sys.stderr, flush=True),
+    )
+    t = result.table
+    print(f"BASE {result.base}\nHEAD {result.head}")
+    for note in result.notes:
+        print(f"note: {note}")
+    for r in t.to_dict(orient="records"):
+        verdict = str(r["verdict"])
+        if verdict == "unavailable":
+            print(f"{r['benchmark']:<42} unavailable: {r['error']}")
+            continue
+        print(
+            f"{r['benchmark']:<42} {1e3 * r['base_median']:10.3f} ms -> "
+            f"{1e3 * r['head_median']:10.3f} ms  ratio {r['ratio']:6.3f} "
+            f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]  p={r['p_value']:8.2g}  "
+            f"{verdict.upper() if verdict == 'slower' else verdict}"
+        )
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(result.to_json(), indent=1) + "\n")
+    slower = t.loc[t["verdict"] == "slower", "benchmark"].tolist()
+    rule = f"p < {args.alpha} and ratio > {1 + args.threshold:.2f}"
+    if slower:
+        print(f"REGRESSION ({rule}): {', '.join(slower)}")
+        return 1
+    print(f"no regression ({rule} for none of {len(t)} benchmarks)")
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    from . import history_changes, load_runs
+
+    runs = load_runs(args.dir)
+    if args.pattern:
+        runs = runs[runs["benchmark"].str.contains(args.pattern, regex=False)]
+    if runs.empty:
+        print(f"no stored runs in {args.dir}")
+        return 0
+    n = runs["revision"].nunique()
+    print(f"{n} revision(s), {runs['benchmark'].nunique()} benchmark(s)")
+    changes = history_changes(runs)
+    if changes.empty:
+        print("no change points")
+    else:
+        print(changes.to_string(index=False))
+    return 0
+
+
+def _detector(args: argparse.Namespace) -> int:
+    from . import measure_detector
+
+    rates = measure_detector(pairs=args.pairs, progress=lambda s: print(s, file=sys.stderr))
+    print(rates.table.to_string(index=False))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "settings": rates.settings,
+        "rates": json.loads(rates.table.to_json(orient="records")),
+        "trials": json.loads(rates.trials.to_json(orient="records")),
+    }
+    out.write_text(json.dumps(payload, indent=1) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+def _profile(args: argparse.Namespace) -> int:
+    from . import profile_benchmarks
+
+    table = profile_benchmarks(_names(args), args.out, seconds=args.seconds)
+    print(table.to_string(index=False))
+    return 0
+
+
+_COMMANDS = {
+    "list": _list,
+    "run": _run,
+    "compare": _compare,
+    "history": _history,
+    "detector": _detector,
+    "profile": _profile,
+}

@@ -1,0 +1,239 @@
+"""``ardlib bench run``: measure the benchmarks in this process and keep the result per
+revision as JSON (``data/benchmarks/runs/<commit>.json``, versioned with the code), with
+the machine it ran on."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._registry import get_benchmark
+from ._session import BenchSession
+
+__all__ = ["BenchRun", "load_runs", "machine_info", "run_benchmarks", "save_run"]
+
+SCHEMA = 1
+
+
+def _git(*args: str, cwd: str | os.PathLike[str] = ".") -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def machine_info() -> dict[str, Any]:
+    """What a timing depends on: CPU, cores, load, Python, NumPy and its BLAS."""
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    blas = ""
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = ", ".join(f"{i['internal_api']} {i['version']}" for i in threadpool_info())
+    except Exception:  # threadpoolctl is optional here; the field stays empty
+        blas = ""
+    return {
+        "hostname": platform.node(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "blas": blas,
+    }
+
+
+@dataclass
+class BenchRun:
+    """Timings of one revision.
+
+    Attributes
+    ----------
+    revision : str or None
+        The commit measured (None outside a git checkout).
+    dirty : bool
+        Whether the working tree had uncommitted changes to tracked files.
+    time : str
+        ISO 8601, UTC.
+    machine : dict
+        :func:`machine_info`.
+    settings : dict
+    results : dict
+        Benchmark -> ``{"group", "number", "samples" (seconds per call), "median", "iqr",
+        "error"}``.
+    """
+
+    revision: str | None
+    dirty: bool
+    time: str
+    machine: dict[str, Any]
+    settings: dict[str, Any]
+    results: dict[str, dict[str, Any]]
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per benchmark: group, calls per sample, samples, median and IQR (ms)."""
+        rows = []
+        for name, r in self.results.items():
+            rows.append(
+                {
+                    "benchmark": name,
+                    "group": r["group"],
+                    "number": r.get("number"),
+                    "samples": len(r.get("samples", [])),
+                    "median_ms": 1e3 * r["median"] if r.get("median") is not None else np.nan,
+                    "iqr_ms": 1e3 * r["iqr"] if r.get("iqr") is not None else np.nan,
+                    "error": r.get("error", ""),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        return {
+            "schema": SCHEMA,
+            "revision": self.revision,
+            "dirty": self.dirty,
+            "time": self.time,
+            "machine": self.machine,
+            "settings": self.settings,
+            "results": self.results,
+        }
+
+
+def run_benchmarks(
+    names: Sequence[str],
+    *,
+    rounds: int = 5,
+    repeat: int = 3,
+    min_time: float = 0.02,
+    repo: str | os.PathLike[str] = ".",
+    progress: Callable[[str], None] | None = None,
+) -> BenchRun:
+    """Measure ``names`` in this process: set all up, calibrate, warm up, then ``rounds``
+    interleaved rounds of ``repeat`` samples each.
+
+    A benchmark whose setup or call raises is recorded with its error, not dropped.
+    """
+    if rounds < 1 or repeat < 1 or min_time <= 0:
+        raise ValueError(
+            "run_benchmarks needs rounds >= 1, repeat >= 1 and min_time > 0. "
+            f"Got rounds={rounds}, repeat={repeat}, min_time={min_time}."
+        )
+    for name in names:
+        get_benchmark(name)  # unknown names fail before any work
+    results: dict[str, dict[str, Any]] = {}
+    numbers: dict[str, int] = {}
+    session = BenchSession()
+    try:
+        for name in names:
+            results[name] = {"group": get_benchmark(name).group, "samples": []}
+            try:
+                session.setup(name)
+                numbers[name] = session.calibrate(name, min_time=min_time)
+                results[name]["number"] = numbers[name]
+            except Exception as exc:
+                results[name]["error"] = f"{type(exc).__name__}: {exc}"
+        for k in range(rounds):
+            for name in numbers:
+                if "error" in results[name]:
+                    continue
+                try:
+                    results[name]["samples"] += session.sample(
+                        name, number=numbers[name], repeat=repeat
+                    )
+                except Exception as exc:
+                    results[name]["error"] = f"{type(exc).__name__}: {exc}"
+            if progress:
+                progress(f"round {k + 1}/{rounds} done")
+    finally:
+        session.close()
+    for r in results.values():
+        s = np.asarray(r["samples"], dtype=float)
+        r["median"] = float(np.median(s)) if s.size else None
+        r["iqr"] = float(np.subtract(*np.percentile(s, [75, 25]))) if s.size else None
+    revision = _git("rev-parse", "HEAD", cwd=repo)
+    status = _git("status", "--porcelain", "--untracked-files=no", cwd=repo)
+    return BenchRun(
+        revision=revision,
+        dirty=bool(status),
+        time=datetime.now(UTC).isoformat(timespec="seconds"),
+        machine=machine_info(),
+        settings={"rounds": rounds, "repeat": repeat, "min_time": min_time},
+        results=results,
+    )
+
+
+def save_run(run: BenchRun, directory: str | os.PathLike[str] = "data/benchmarks/runs") -> Path:
+    """Write ``run`` to ``<directory>/<commit>.json`` (``worktree.json`` outside git);
+    a later run of the same commit replaces it."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{run.revision or 'worktree'}.json"
+    path.write_text(json.dumps(run.to_json(), indent=1, sort_keys=True) + "\n")
+    return path
+
+
+def load_runs(
+    directory: str | os.PathLike[str] = "data/benchmarks/runs",
+    *,
+    repo: str | os.PathLike[str] = ".",
+) -> pd.DataFrame:
+    """Every stored run as a long table, in commit order.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``revision``, ``order`` (position in ``git rev-list --reverse HEAD``;
+        runs of commits not on the current branch come last, by time), ``time``,
+        ``dirty``, ``benchmark``, ``group``, ``median``, ``iqr``, ``samples``.
+    """
+    files = sorted(Path(directory).glob("*.json"))
+    history = (_git("rev-list", "--reverse", "HEAD", cwd=repo) or "").split()
+    position = {c: i for i, c in enumerate(history)}
+    rows = []
+    for f in files:
+        try:
+            data = json.loads(f.read_text())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{f} is not valid JSON: {exc}") from None
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"{f} has schema {data.get('schema')!r}; this ardlib reads {SCHEMA}.")
+        for name, r in data["results"].items():
+            if r.get("median") is None:
+                continue
+            rows.append(
+                {
+                    "revision": data["revision"],
+                    "order": position.get(data["revision"], len(history)),
+                    "time": data["time"],
+                    "dirty": data["dirty"],
+                    "benchmark": name,
+                    "group": r["group"],
+                    "median": r["median"],
+                    "iqr": r["iqr"],
+                    "samples": r["samples"],
+                }
+            )
+    columns = ["revision", "order", "time", "dirty", "benchmark", "group", "median", "iqr"]
+    df = pd.DataFrame(rows, columns=[*columns, "samples"])
+    return df.sort_values(["order", "time", "benchmark"], kind="stable").reset_index(drop=True)
