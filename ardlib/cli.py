@@ -18,6 +18,8 @@ Subcommands:
 - ``ardlib smoke URL [--api-key K] ...``: verify a deployed ARD backend (exit 1 on failure).
 - ``ardlib bench list|run|compare|history|detector|profile``: benchmarks, side-by-side
   revision comparisons (exit 1 on a regression), change points and profiles.
+- ``ardlib regress check|update``: scientific results against their stored baseline (exit 1
+  on a regression); the baseline changes only by ``update --why``.
 - ``ardlib study run [--params params.yaml] [--section studies] [--out data/studies]``: run
   the studies a params file describes (the pipeline's ``studies`` stage).
 """
@@ -30,6 +32,7 @@ import sys
 from .bench._cli import add_bench_parser, run_bench_command
 from .client._cli import add_smoke_parser
 from .objectives._cli import add_data_parsers, run_data_command
+from .regress._cli import add_regress_parser, run_regress_command
 from .reports._catalog import problem_catalog
 from .reports._cli import add_report_parsers
 from .service._cli import add_service_parsers, run_service_command
@@ -49,9 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     add_smoke_parser(sub)
     add_service_parsers(sub)
     add_bench_parser(sub)
+    add_regress_parser(sub)
     args = ap.parse_args(argv)
     if args.cmd == "bench":
         return run_bench_command(args)
+    if args.cmd == "regress":
+        return run_regress_command(args)
     if args.cmd in ("serve", "service"):
         return run_service_command(args)
     if args.cmd == "study":

@@ -19,6 +19,7 @@ SUBPACKAGES = [
     "ardlib.client",
     "ardlib.service",
     "ardlib.bench",
+    "ardlib.regress",
 ]
 
 

@@ -178,7 +178,7 @@ def _detector(args: argparse.Namespace) -> int:
 
 
 def _profile(args: argparse.Namespace) -> int:
-    from . import profile_benchmarks
+    from ._profiles import profile_benchmarks
 
     table = profile_benchmarks(_names(args), args.out, seconds=args.seconds)
     print(table.to_string(index=False))

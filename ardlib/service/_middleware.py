@@ -81,8 +81,9 @@ class EdgeMiddleware:
 
     The request id (the client's ``X-Request-ID`` if it is 1-128 characters of
     ``[A-Za-z0-9._:-]``, else a new 32-hex-digit id) is stored in
-    ``request.state.request_id`` and sent back in ``X-Request-ID``.  An exception escaping the app is logged and answered with
-    500 ``{"error": "Internal Server Error", "code": "internal_error"}`` when no response has
+    ``request.state.request_id`` and sent back in ``X-Request-ID``.  An exception escaping
+    the app is logged and answered with 500
+    ``{"error": "Internal Server Error", "code": "internal_error"}`` when no response has
     started yet (otherwise the connection is closed).
     """
 

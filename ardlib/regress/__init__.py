@@ -1,0 +1,48 @@
+"""Detect regressions in scientific results by comparing them with a stored baseline.
+
+:func:`check_results` compares today's results with a baseline file
+(``data/baselines/results.json``) and returns a :class:`RegressReport`, one verdict per
+quantity:
+
+- *deterministic* quantities must match within a tolerance stated in the file: the
+  ground truth of every analytic problem (box, optimal value, values at fixed points) and
+  seeded single GP-BO campaigns rerun now (final value, trajectory and its SHA-256);
+- *stochastic* summaries, the per-replicate final regrets of every (problem, noise,
+  planner) group of the studies ``ardlib study run`` wrote, are compared with the stored
+  ones by two-sided Mann-Whitney U tests, Holm-adjusted over all groups: a group
+  *regressed* when the adjusted p-value is below ``alpha`` and its median regret rose,
+  *improved* (reported, not a failure) when it fell.
+
+:func:`update_baseline` records a new baseline, only when asked, with ``who``, ``why``,
+``when`` and the git revision appended to the file's history; :func:`load_baseline`
+reads one and raises :class:`BaselineError` when it is missing or corrupt.
+:func:`compare_regrets` compares two study results tables directly.
+
+Command line: ``ardlib regress check`` (exit 1 on a regression, 2 on a missing or corrupt
+baseline) and ``ardlib regress update --why TEXT``.
+"""
+
+from ._baseline import DEFAULT_BASELINE, Baseline, BaselineError, load_baseline
+from ._check import DEFAULT_STUDIES, DEFAULT_TOLERANCES, KINDS, check_results
+from ._report import FAILING, VERDICTS, RegressReport
+from ._seeded import DEFAULT_SEEDED_RUNS, SeededRun
+from ._stochastic import compare_regrets
+from ._update import update_baseline
+
+__all__ = [
+    "DEFAULT_BASELINE",
+    "DEFAULT_SEEDED_RUNS",
+    "DEFAULT_STUDIES",
+    "DEFAULT_TOLERANCES",
+    "FAILING",
+    "KINDS",
+    "VERDICTS",
+    "Baseline",
+    "BaselineError",
+    "RegressReport",
+    "SeededRun",
+    "check_results",
+    "compare_regrets",
+    "load_baseline",
+    "update_baseline",
+]

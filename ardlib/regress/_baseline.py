@@ -1,0 +1,284 @@
+"""The baseline file: stored results, the tolerances they are held to, and their history.
+
+The file is JSON with sorted keys, two-space indentation and every list of numbers on one
+line, so that ``git diff`` shows which stored value moved::
+
+    {
+      "format": 1,
+      "tolerances": {...},      # stated here, used by every check (see DEFAULT_TOLERANCES)
+      "reference": [...],       # analytic problems: box, optimal value, f at fixed points
+      "seeded": [...],          # seeded single campaigns: final value, trajectory, sha256
+      "studies": {name: {...}}, # per-replicate final regrets per (problem, noise, planner)
+      "history": [{"who", "why", "when", "ardlib_revision", ...}, ...]
+    }
+
+Reading validates the whole structure and raises :class:`BaselineError` naming the file
+and the offending entry; nothing here ever writes a baseline except :func:`save_baseline`,
+which :func:`ardlib.regress.update_baseline` calls.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..study._store import write_atomic
+
+__all__ = [
+    "DEFAULT_BASELINE",
+    "FORMAT",
+    "Baseline",
+    "BaselineError",
+    "default_who",
+    "dumps_baseline",
+    "git_revision",
+    "history_entry",
+    "json_float",
+    "load_baseline",
+    "save_baseline",
+]
+
+#: Version of the baseline layout; a reader refuses any other.
+FORMAT = 1
+
+#: Where the pipeline keeps the baseline (relative to the repository root).
+DEFAULT_BASELINE = "data/baselines/results.json"
+
+_SECTIONS = {"reference": list, "seeded": list, "studies": dict, "history": list}
+_LEAF_LIST = re.compile(r"\[([^\[\]{}\"]*)\]")
+
+
+class BaselineError(Exception):
+    """The baseline file is missing, is not valid JSON, or does not have the expected
+    structure; the message names the file and what to do."""
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The contents of a baseline file (plain JSON values, validated on load).
+
+    Attributes
+    ----------
+    tolerances : dict
+        How closely deterministic quantities must match: ``reference_max_ulps``,
+        ``seeded_rtol``, ``seeded_hash_digits`` and a ``note`` explaining them.
+    reference : list of dict
+        One entry per analytic problem: ``problem``, ``bounds``, ``optimal_value`` and
+        ``points`` (each ``x``, ``value``, ``scale`` and the 50-digit ``reference``).
+    seeded : list of dict
+        One entry per seeded campaign: its ``spec``, ``final_y_true_rec``, the
+        ``trajectory`` (``x``, ``y_true``) and ``trajectory_sha256``.
+    studies : dict
+        Study name -> ``file``, ``digest``, ``metric``, ``budget`` and ``groups`` (each
+        ``problem``, ``noise``, ``planner``, ``spec`` and per-replicate ``values``).
+    history : list of dict
+        Every update, oldest first: ``who``, ``why``, ``when`` (ISO 8601, UTC),
+        ``ardlib_revision``, ``ardlib_version`` and ``updated`` (sections refreshed).
+    """
+
+    tolerances: dict[str, Any] = field(default_factory=dict)
+    reference: list[dict[str, Any]] = field(default_factory=list)
+    seeded: list[dict[str, Any]] = field(default_factory=list)
+    studies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON document of the file (a dict of plain values)."""
+        return {
+            "format": FORMAT,
+            "tolerances": self.tolerances,
+            "reference": self.reference,
+            "seeded": self.seeded,
+            "studies": self.studies,
+            "history": self.history,
+        }
+
+
+def json_float(value: Any) -> float | None:
+    """``value`` as a float for JSON, with NaN as None (JSON has no NaN)."""
+    v = float(value)
+    return None if math.isnan(v) else v
+
+
+def dumps_baseline(baseline: Baseline) -> str:
+    """The file text: sorted keys, indent 2, each list of scalars on one line."""
+    text = json.dumps(baseline.to_json(), indent=2, sort_keys=True, allow_nan=False)
+
+    def one_line(m: re.Match[str]) -> str:
+        items = [s.strip() for s in m.group(1).split(",")]
+        return "[" + ", ".join(s for s in items if s) + "]"
+
+    return _LEAF_LIST.sub(one_line, text) + "\n"
+
+
+def save_baseline(baseline: Baseline, path: str | os.PathLike[str]) -> Path:
+    """Write ``baseline`` to ``path`` atomically (temporary file, then rename).
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    return write_atomic(path, dumps_baseline(baseline).encode())
+
+
+def _problem(source: Path, where: str, expectation: str) -> BaselineError:
+    return BaselineError(
+        f"The baseline {source} is corrupt: {where} {expectation}. Restore it from version "
+        "control, or record a new one with `ardlib regress update --why ...`."
+    )
+
+
+#: Keys every entry of a section must have, and (key, keys) of its nested objects/lists.
+_SCHEMA: dict[str, tuple[tuple[str, ...], dict[str, tuple[str, ...]]]] = {
+    "reference": (
+        ("problem", "bounds", "optimal_value", "points"),
+        {"points[]": ("x", "value", "scale")},
+    ),
+    "seeded": (
+        ("name", "spec", "final_y_true_rec", "trajectory", "trajectory_sha256"),
+        {
+            "spec": ("problem", "planner", "noise", "budget", "seed"),
+            "trajectory": ("x", "y_true"),
+        },
+    ),
+    "studies": (
+        ("file", "metric", "groups"),
+        {"groups[]": ("problem", "noise", "planner", "values")},
+    ),
+    "history": (("who", "why", "when"), {}),
+}
+
+
+def _check_keys(source: Path, where: str, obj: Any, keys: tuple[str, ...]) -> None:
+    if not isinstance(obj, dict):
+        raise _problem(source, where, "must be an object")
+    missing = [k for k in keys if k not in obj]
+    if missing:
+        raise _problem(source, where, f"lacks the key(s) {missing}")
+
+
+def _check_section(source: Path, data: Mapping[str, Any], name: str) -> None:
+    """Check one section's container, its entries' keys and their nested objects."""
+    value = data.get(name, _SECTIONS[name]())
+    if not isinstance(value, _SECTIONS[name]):
+        raise _problem(source, f"section {name!r}", f"must be a {_SECTIONS[name].__name__}")
+    required, nested = _SCHEMA[name]
+    entries = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, entry in entries:
+        where = f"{name}[{key!r}]"
+        _check_keys(source, where, entry, required)
+        for field_name, keys in nested.items():
+            inner = field_name.removesuffix("[]")
+            if field_name.endswith("[]"):
+                items = entry[inner]
+                if not isinstance(items, list):
+                    raise _problem(source, f"{where}.{inner}", "must be a list")
+                for i, item in enumerate(items):
+                    _check_keys(source, f"{where}.{inner}[{i}]", item, keys)
+            else:
+                _check_keys(source, f"{where}.{inner}", entry[inner], keys)
+        if name == "studies":
+            for i, group in enumerate(entry["groups"]):
+                _check_values(source, f"{where}.groups[{i}].values", group["values"])
+
+
+def _check_values(source: Path, where: str, values: Any) -> None:
+    if not isinstance(values, list) or not values:
+        raise _problem(source, where, "must be a non-empty list")
+    bad = [v for v in values if not (v is None or isinstance(v, int | float))]
+    if bad:
+        raise _problem(source, where, f"must hold numbers or null; got {bad[0]!r}")
+
+
+def load_baseline(path: str | os.PathLike[str] = DEFAULT_BASELINE) -> Baseline:
+    """Read and validate a baseline file.
+
+    Parameters
+    ----------
+    path : str or path-like, default ``"data/baselines/results.json"``
+
+    Returns
+    -------
+    Baseline
+
+    Raises
+    ------
+    BaselineError
+        If the file does not exist, is not JSON, has another ``format`` or lacks a
+        required key; the message names the file, the entry and the remedy.
+    """
+    source = Path(path)
+    if not source.is_file():
+        raise BaselineError(
+            f"No baseline at {source}. Record one with `ardlib regress update --why TEXT` "
+            "(or ardlib.regress.update_baseline) after checking the results are right."
+        )
+    try:
+        data = json.loads(source.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _problem(source, "the file", f"is not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise _problem(source, "the top level", "must be a JSON object")
+    if data.get("format") != FORMAT:
+        raise _problem(source, "'format'", f"must be {FORMAT}; got {data.get('format')!r}")
+    if not isinstance(data.get("tolerances", {}), dict):
+        raise _problem(source, "section 'tolerances'", "must be an object")
+    for name in _SECTIONS:
+        _check_section(source, data, name)
+    return Baseline(
+        tolerances=dict(data.get("tolerances", {})),
+        reference=list(data.get("reference", [])),
+        seeded=list(data.get("seeded", [])),
+        studies=dict(data.get("studies", {})),
+        history=list(data.get("history", [])),
+    )
+
+
+def _git(*args: str) -> str | None:
+    """Output of ``git args`` run in ardlib's source directory, or None on any failure."""
+    try:
+        out = subprocess.run(
+            ["git", *args],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip()
+
+
+def git_revision() -> str | None:
+    """``git rev-parse HEAD`` of the ardlib checkout, or None outside a git checkout."""
+    return _git("rev-parse", "HEAD") or None
+
+
+def default_who() -> str | None:
+    """``git config user.name``, else ``$USER``, else None."""
+    return _git("config", "user.name") or os.environ.get("USER") or None
+
+
+def history_entry(who: str, why: str, updated: list[str]) -> dict[str, Any]:
+    """One ``history`` record: who, why, when (now, UTC), the revision and what changed."""
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    return {
+        "who": who,
+        "why": why,
+        "when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "ardlib_revision": git_revision(),
+        "ardlib_revision_dirty": None if status is None else bool(status),
+        "ardlib_version": __version__,
+        "updated": updated,
+    }
