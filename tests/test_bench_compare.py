@@ -203,3 +203,21 @@ def test_compare_refuses_unknown_revisions_and_patterns(capsys: pytest.CaptureFi
     assert "Unknown revision 'no-such-rev'" in capsys.readouterr().err
     assert main(["bench", "compare", "HEAD", "HEAD", "-k", "zzz"]) == 2
     assert "no benchmark matches 'zzz'" in capsys.readouterr().err
+
+
+def test_bench_run_and_history_commands(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    out = tmp_path / "runs"
+    args = ["bench", "run", "-k", "objective.evaluate[branin*", "--rounds", "1", "--repeat", "2"]
+    assert main([*args, "--min-time", "0.002", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "objective.evaluate[branin,m=10000]" in text and "wrote" in text
+    (stored,) = out.glob("*.json")
+    data = json.loads(stored.read_text())
+    assert data["schema"] == 1 and len(data["results"]) == 1
+    assert main(["bench", "history", "--dir", str(out)]) == 0
+    assert "1 revision(s), 1 benchmark(s)" in capsys.readouterr().out
+    assert main(["bench", "list", "-k", "client", "--slow"]) == 0
+    assert "client.experiments[limit=100]" in capsys.readouterr().out
