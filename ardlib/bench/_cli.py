@@ -52,6 +52,9 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     hist.add_argument("-k", "--pattern")
     det = bsub.add_parser("detector", help="measure false-positive and detection rates")
     det.add_argument("--pairs", type=int, default=10, help="runner pairs per slowdown level")
+    det.add_argument(
+        "--aa-pairs", type=int, help="runner pairs for the A/A level (default --pairs)"
+    )
     det.add_argument("--out", default="data/benchmarks/detector.json")
     prof = bsub.add_parser("profile", help="flame graphs and top self-time frames")
     _selection(prof)
@@ -163,7 +166,13 @@ def _history(args: argparse.Namespace) -> int:
 def _detector(args: argparse.Namespace) -> int:
     from . import measure_detector
 
-    rates = measure_detector(pairs=args.pairs, progress=lambda s: print(s, file=sys.stderr))
+    levels = (0.0, 0.05, 0.10, 0.25)
+    aa = args.aa_pairs if args.aa_pairs is not None else args.pairs
+    rates = measure_detector(
+        slowdowns=levels,
+        pairs=[aa] + [args.pairs] * (len(levels) - 1),
+        progress=lambda s: print(s, file=sys.stderr),
+    )
     print(rates.table.to_string(index=False))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,9 @@ __all__ = ["DETECTOR_BENCHMARKS", "DetectorRates", "measure_detector"]
 DETECTOR_BENCHMARKS = (
     "objective.evaluate[branin,m=10000]",
     "objective.evaluate[hartmann6,m=10000]",
+    "objective.evaluate[michalewicz,m=10000]",
     "gp.predict[n=100,d=6,m=1000]",
+    "gp.predict[n=200,d=6,m=1000]",
     "acquisition.optimize[n=50,d=6]",
 )
 

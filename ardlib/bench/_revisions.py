@@ -88,13 +88,22 @@ class Runner:
             stderr=subprocess.DEVNULL,
             text=True,
         )
+        self.source = source
+
+    def check(self) -> None:
+        """Wait until the runner answers and make sure it imports ardlib from ``source``.
+
+        Raises
+        ------
+        RuntimeError
+            When an installed ardlib shadows the source tree.
+        """
         hello = self.request({"op": "hello"})
         where = Path(hello["ardlib_file"]).resolve()
-        if not where.is_relative_to(source.resolve()):
-            self.close()
+        if not where.is_relative_to(self.source.resolve()):
             raise RuntimeError(
-                f"The {label} runner imported ardlib from {where}, not from {source}: an "
-                "installed copy shadows the source tree."
+                f"The {self.label} runner imported ardlib from {where}, not from "
+                f"{self.source}: an installed copy shadows the source tree."
             )
 
     def request(self, req: dict[str, Any]) -> Any:
@@ -290,9 +299,12 @@ def compare_revisions(
         base_src = _checkout(root, base_id, tmp / "base", stack)
         head_src = _checkout(root, head_id, tmp / "head", stack)
         notes = _lock_note(base_src, head_src)
-        runners = {"base": Runner(base_src, tool, "base"), "head": Runner(head_src, tool, "head")}
+        runners = {}
+        for side, src in (("base", base_src), ("head", head_src)):
+            runners[side] = Runner(src, tool, side)  # both start importing at once
+            stack.callback(runners[side].close)
         for r in runners.values():
-            stack.callback(r.close)
+            r.check()
         for name in benchmarks:
             row: dict[str, Any] = {"benchmark": name, "error": ""}
             try:
