@@ -342,7 +342,7 @@ def compare_revisions(
                     f"p={change.p_value:.2g} {change.verdict}"
                 )
         if profile_dir is not None:
-            profiles = _profile_both(runners, samples, Path(profile_dir), profile_seconds)
+            profiles = _profile_both(runners, samples, Path(profile_dir).resolve(), profile_seconds)
     columns = [
         "benchmark", "number", "base_median", "head_median", "ratio", "ci_low", "ci_high",
         "p_value", "verdict", "n_base", "n_head", "error",
