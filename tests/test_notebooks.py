@@ -21,7 +21,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SMOKE_PARAMS = Path(__file__).with_name("notebook_smoke_params.yaml")
 SMOKE_STUDIES = Path(__file__).with_name("notebook_smoke_studies.yaml")
 # Notebooks whose smoke run takes more than 20 s go here (they then run in the slow tier).
-SLOW: set[str] = {"validation", "deployment"}
+SLOW: set[str] = {"validation", "deployment", "benchmark"}
 
 
 def _smoke_params() -> dict[str, Any]:
@@ -95,6 +95,8 @@ def _smoke_cases() -> list[Any]:
 @pytest.mark.parametrize("path", _smoke_cases())
 def test_notebook_runs_at_smoke_size(path: Path, sandbox: Path) -> None:
     params = _smoke_params().get(path.stem) or {}
+    if path.stem == "benchmark":  # compare this checkout's HEAD with its working tree
+        params = {**params, "repo": str(ROOT), "baseline_revision": "HEAD"}
     setup = (yaml.safe_load(SMOKE_STUDIES.read_text()) or {}).get(path.stem)
     if setup:  # the studies the notebook reads, produced as the pipeline would
         spec = sandbox / "smoke_studies.yaml"
