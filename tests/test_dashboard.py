@@ -436,6 +436,7 @@ def test_a_script_error_is_captured_and_fails() -> None:
     assert "1 console/page error(s)" in result.reason
 
 
+@pytest.mark.slow
 @needs_browser
 def test_a_cross_origin_api_without_cors_is_reported_as_cors() -> None:
     api_site = Site()
