@@ -95,7 +95,7 @@ def env(repo: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def first_run(repo: Path, env: dict[str, str]) -> str:
-    out, _ = _dvc(repo, env, timeout=110)
+    out, _ = _dvc(repo, env, timeout=240)
     return out
 
 
