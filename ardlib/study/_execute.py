@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from tqdm.auto import tqdm
 
+from .._threads import single_threaded_blas
 from .._validation import check_int
 from ._campaign import run_campaign_tables
 from ._result import StudyResult, collect
@@ -52,9 +53,14 @@ def run_cell(cell: CellSpec) -> tuple[pa.Table, pa.Table]:
     Top-level and picklable, so any executor can run it in another process or machine.
     """
     problem = cell.problem.build()
-    results, timings, _ = run_campaign_tables(
-        problem, cell.planner, cell.budget, cell.noise.build(), cell.seed, cell.batch_size
-    )
+    # The whole campaign on one BLAS thread, not only the planners' hot loops: BLAS limits
+    # are process-wide, so on a thread pool the code between two asks (recommendations,
+    # scoring) ran on 1 or 2 BLAS threads depending on what the other threads were doing,
+    # and its last bits, hence the study digest, depended on timing.
+    with single_threaded_blas():
+        results, timings, _ = run_campaign_tables(
+            problem, cell.planner, cell.budget, cell.noise.build(), cell.seed, cell.batch_size
+        )
     ident = cell.identity()
     return with_identity(results, ident), with_identity(timings, ident)
 
