@@ -26,12 +26,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
 import time
 from pathlib import Path
 from typing import Any
 
+from ardlib.bench import machine_info
 from ardlib.bench._peer_summary import summarize_peers
 from ardlib.bench._peers import peer_versions, run_peer_study
 
@@ -115,12 +114,7 @@ def main() -> None:
     record = {
         "description": __doc__.splitlines()[0],
         "versions": peer_versions(),
-        "machine": {
-            "python": platform.python_version(),
-            "processor": platform.machine(),
-            "cpus": os.cpu_count(),
-            "load_average_at_end": list(os.getloadavg()),
-        },
+        "machine": machine_info(),  # load_average: at the end of the run
         "threads": results.attrs["threads"],
         "fairness": FAIRNESS,
         "settings": {
