@@ -94,8 +94,8 @@ class ListingCache:
 
     Reading and serializing 100 experiments cost about 1.8 ms here (1.5 ms the query and
     row decoding, 0.3 ms validation and JSON); checking the generation about 0.08 ms.  An
-    entry is served only while the generation is unchanged, so a listing never misses a committed write
-    made through ardlib's sessions, in this process or another one (see
+    entry is served only while the generation is unchanged, so a listing never misses a
+    committed write made through ardlib's sessions, in this process or another one (see
     :meth:`Database.generation`).  Least recently used entries go first beyond
     ``max_entries``.
     """
