@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +11,6 @@ import pytest
 
 import ardlib
 from ardlib.reports import report_metadata, report_record, write_index
-from ardlib.reports._index import git_revision
 
 
 def _metrics(
@@ -122,25 +120,3 @@ def test_report_metadata_fields() -> None:
     assert when.utcoffset() is not None and when.utcoffset().total_seconds() == 0
     assert abs((datetime.now(UTC) - when).total_seconds()) < 60
     assert meta["ardlib_version"] == ardlib.__version__
-
-
-def _git(repo: Path, *args: str) -> str:
-    cmd = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
-    return subprocess.run(
-        [*cmd, *args], cwd=repo, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
-def test_git_revision_clean_dirty_and_outside_git(tmp_path: Path) -> None:
-    assert git_revision(tmp_path) == "unknown"
-    _git(tmp_path, "init", "-q")
-    assert git_revision(tmp_path) == "unknown"  # no commit yet
-    (tmp_path / "f.txt").write_text("a")
-    _git(tmp_path, "add", "f.txt")
-    _git(tmp_path, "commit", "-q", "-m", "c")
-    head = _git(tmp_path, "rev-parse", "--short", "HEAD")
-    (tmp_path / "untracked.txt").write_text("u")
-    assert git_revision(tmp_path) == head  # untracked files do not make it dirty
-    (tmp_path / "f.txt").write_text("b")
-    assert git_revision(tmp_path) == f"{head}-dirty"
-    assert report_metadata(tmp_path)["git_revision"] == f"{head}-dirty"

@@ -11,10 +11,10 @@ from test_study_support import RANDOM, SOBOL, OffsetNoise, Sphere, small_study
 import ardlib.objectives
 import ardlib.study
 import ardlib.study._study
+from ardlib._io import canonical_json
 from ardlib._rng import derive_seed
 from ardlib.planners import RandomSearch
 from ardlib.study import NoiseSpec, PlannerSpec, ProblemSpec, Study
-from ardlib.study._specs import canonical_json
 
 
 def make_sphere() -> Sphere:

@@ -27,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._io import git
 from ._compare import compare_samples
 
 __all__ = ["RevisionComparison", "Runner", "compare_revisions", "resolve_revision"]
@@ -37,12 +38,8 @@ _TOOL_PACKAGE = "_ardlib_bench_tool"
 
 
 def _git(repo: Path, *args: str) -> str:
-    out = subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=False
-    )
-    if out.returncode != 0:
-        raise ValueError(f"git {' '.join(args)} failed in {repo}: {out.stderr.strip()}")
-    return out.stdout.strip()
+    """``git -C repo args``; ValueError with git's message on failure."""
+    return str(git("-C", str(repo), *args, check=True))
 
 
 def resolve_revision(repo: str | os.PathLike[str], rev: str) -> str:

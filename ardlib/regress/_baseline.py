@@ -23,7 +23,6 @@ import json
 import math
 import os
 import re
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..study._store import write_atomic
+from .._io import git, write_atomic
 
 __all__ = [
     "DEFAULT_BASELINE",
@@ -128,7 +127,7 @@ def save_baseline(baseline: Baseline, path: str | os.PathLike[str]) -> Path:
     pathlib.Path
         The written file.
     """
-    return write_atomic(path, dumps_baseline(baseline).encode())
+    return write_atomic(path, dumps_baseline(baseline))
 
 
 def _problem(source: Path, where: str, expectation: str) -> BaselineError:
@@ -246,18 +245,7 @@ def load_baseline(path: str | os.PathLike[str] = DEFAULT_BASELINE) -> Baseline:
 
 def _git(*args: str) -> str | None:
     """Output of ``git args`` run in ardlib's source directory, or None on any failure."""
-    try:
-        out = subprocess.run(
-            ["git", *args],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip()
+    return git(*args, cwd=Path(__file__).resolve().parent, timeout=10)
 
 
 def git_revision() -> str | None:

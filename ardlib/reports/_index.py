@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import html
 import json
-import platform
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from .._io import provenance
 
 __all__ = ["REPORT_KEYS", "report_metadata", "report_record", "write_index"]
 
@@ -37,45 +37,9 @@ code { font-size: 0.95em; }
 """
 
 
-def _git(*args: str, cwd: Path | None) -> str | None:
-    try:
-        proc = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=30
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return proc.stdout.strip() if proc.returncode == 0 else None
-
-
-def git_revision(cwd: str | Path | None = None) -> str:
-    """``git rev-parse --short HEAD``, plus ``-dirty`` when tracked files have changes;
-    ``"unknown"`` outside a git work tree (or without git)."""
-    where = Path(cwd) if cwd is not None else None
-    rev = _git("rev-parse", "--short", "HEAD", cwd=where)
-    if not rev:
-        return "unknown"
-    status = _git("status", "--porcelain", "--untracked-files=no", cwd=where)
-    return f"{rev}-dirty" if status else rev
-
-
 def report_metadata(cwd: str | Path | None = None) -> dict[str, str]:
-    """Provenance for a report's metrics: when, from which commit, with which versions.
-
-    Returns
-    -------
-    dict
-        ``generated_at`` (UTC, ISO 8601, seconds), ``git_revision`` (see above, for the
-        repository containing ``cwd``, default the working directory), ``ardlib_version``
-        and ``python``.
-    """
-    from .. import __version__
-
-    return {
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "git_revision": git_revision(cwd),
-        "ardlib_version": __version__,
-        "python": platform.python_version(),
-    }
+    """Provenance for a report's metrics (see :func:`ardlib._io.provenance`)."""
+    return provenance(cwd)
 
 
 def report_record(

@@ -8,7 +8,6 @@ only thing hashed, so equal specs hash equally across processes, machines and se
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 import sys
@@ -16,39 +15,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._io import canonical_json
 from .._rng import RNGLike
 from ..objectives._base import Objective
 from ..objectives._noise_base import NoiseModel
 from ..planners._base import Planner
 
-__all__ = ["NoiseSpec", "PlannerSpec", "ProblemSpec", "canonical_json", "spec_hash"]
+__all__ = ["NoiseSpec", "PlannerSpec", "ProblemSpec"]
 
 _RESERVED_PLANNER_PARAMS = ("bounds", "goal", "rng")
-
-
-def canonical_json(obj: object) -> str:
-    """Serialise ``obj`` to canonical JSON: sorted keys, no whitespace, no NaN/inf.
-
-    Parameters
-    ----------
-    obj : JSON-able object
-        Dicts with str keys, lists, str, int, finite float, bool and None.
-
-    Returns
-    -------
-    str
-
-    Raises
-    ------
-    TypeError, ValueError
-        If ``obj`` holds something JSON cannot represent exactly.
-    """
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
-
-
-def spec_hash(obj: object) -> str:
-    """SHA-256 hex digest of :func:`canonical_json` of ``obj``."""
-    return hashlib.sha256(canonical_json(obj).encode()).hexdigest()
 
 
 def _json_copy(value: object, name: str, owner: str) -> Any:

@@ -17,9 +17,11 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
 from .. import __version__
+from .._io import canonical_json
+from .._io import sha256_json as spec_hash
 from .._rng import derive_seed
 from .._validation import check_int
-from ._specs import NoiseSpec, PlannerSpec, ProblemSpec, canonical_json, spec_hash
+from ._specs import NoiseSpec, PlannerSpec, ProblemSpec
 
 if TYPE_CHECKING:
     from ._result import StudyResult

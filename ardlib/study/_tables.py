@@ -7,7 +7,6 @@ with fixed writer settings so the same rows give the same bytes on every run.
 
 from __future__ import annotations
 
-import hashlib
 import io
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -25,7 +24,6 @@ __all__ = [
     "TIMING_FIELDS",
     "build_table",
     "parquet_bytes",
-    "sha256_file",
     "to_frame",
     "with_identity",
 ]
@@ -140,12 +138,3 @@ def parquet_bytes(table: pa.Table) -> bytes:
         store_schema=True,
     )
     return sink.getvalue()
-
-
-def sha256_file(path: Any) -> str:
-    """SHA-256 hex digest of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
