@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -41,8 +40,6 @@ def _run(directory: Path) -> None:
     with ThreadPoolExecutor(1) as pool:
         result = study.run(directory / "store", executor=pool, progress=False)
     result.save(directory / "toy.parquet")
-    meta = {"study_hash": study.study_hash, "spec": study.spec()}
-    (directory / "toy.json").write_text(json.dumps(meta))
 
 
 @pytest.mark.slow

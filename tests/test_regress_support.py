@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from ardlib._io import sha256_file
 from ardlib.regress._cli import add_regress_parser, run_regress_command
+from ardlib.study import StudyRecord
 
 Group = tuple[str, str, str]
 
@@ -53,8 +54,9 @@ def write_study(
             for p in planners
         ],
     }
-    meta = {"study": name, "study_hash": "0" * 64, "spec": spec}
-    (directory / f"{name}.json").write_text(json.dumps(meta))
+    StudyRecord(study=name, study_hash="0" * 64, digest=sha256_file(path), spec=spec).save(
+        path.with_suffix(".json")
+    )
     return path
 
 

@@ -17,10 +17,17 @@ import pytest
 from test_study_support import RANDOM, SOBOL, CountingExecutor, Flaky, sleepy_study, small_study
 
 import ardlib.study._store
+from ardlib._io import sha256_file, write_atomic
 from ardlib._rng import derive_seed
-from ardlib.study import CellError, PlannerSpec, ResultStore, StudyResult, run_campaign
-from ardlib.study._store import write_atomic
-from ardlib.study._tables import sha256_file
+from ardlib.study import (
+    CellError,
+    PlannerSpec,
+    ResultStore,
+    StudyRecord,
+    StudyResult,
+    load_study,
+    run_campaign,
+)
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +45,36 @@ def test_one_and_two_workers_write_byte_identical_files(
     assert two.digest == reference.digest == sha256_file(reference.results_path)
     saved = two.save(tmp_path / "export" / "results.parquet")
     assert sha256_file(saved) == reference.digest
+
+
+def test_saved_study_round_trips_with_its_record(reference: StudyResult, tmp_path: Path) -> None:
+    path = reference.save(tmp_path / "s" / "small.parquet", seconds=1.23456)
+    loaded = load_study(path)
+    rec = loaded.record
+    assert rec.study == "small" and rec.seconds == 1.235
+    assert rec.study_hash == small_study().study_hash and rec.spec == small_study().spec()
+    assert rec.digest == loaded.digest == reference.digest
+    assert rec.n_cells == 16 and loaded.results.equals(reference.results)
+    assert StudyRecord.load(path.with_suffix(".json")) == rec
+    named = reference.save(tmp_path / "t" / "other.parquet", name="branin")
+    assert load_study(named).record.study == "branin"
+
+
+def test_load_study_names_what_is_missing_or_malformed(
+    reference: StudyResult, tmp_path: Path
+) -> None:
+    with pytest.raises(FileNotFoundError, match=r"No study results at .*absent\.parquet"):
+        load_study(tmp_path / "absent.parquet")
+    path = reference.save(tmp_path / "x.parquet")
+    path.with_suffix(".json").unlink()
+    with pytest.raises(FileNotFoundError, match=r"no record .*x\.json"):
+        load_study(path)
+    path.with_suffix(".json").write_text(json.dumps({"study": "x"}))
+    with pytest.raises(ValueError, match="lacks study_hash, digest, spec"):
+        load_study(path)
+    path.with_suffix(".json").write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        load_study(path)
 
 
 def test_results_are_canonical_and_tidy(reference: StudyResult) -> None:

@@ -10,7 +10,6 @@ budget, batch size), so that a group whose settings changed is reported as
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ..study import ProblemSpec
-from ..study._tables import sha256_file
+from .._io import sha256_file
+from ..study import ProblemSpec, StudyRecord
 from ._baseline import json_float
 from ._report import make_row
 from ._stochastic import GroupKey, Sample, final_samples
@@ -39,11 +38,11 @@ def group_label(study: str, key: GroupKey) -> str:
     return f"{study}: {'/'.join(key)}"
 
 
-def _group_specs(meta: dict[str, Any] | None) -> dict[GroupKey, dict[str, Any]]:
+def _group_specs(record: StudyRecord | None) -> dict[GroupKey, dict[str, Any]]:
     """(problem key, noise label, planner name) -> the settings that determine the group."""
-    if meta is None or not isinstance(meta.get("spec"), dict):
+    if record is None or not isinstance(record.spec, dict):
         return {}
-    spec = meta["spec"]
+    spec = record.spec
     problems = {
         ProblemSpec(p["name"], p.get("kwargs") or {}, p.get("factory")).key: p
         for p in spec.get("problems", [])
@@ -61,14 +60,16 @@ def _group_specs(meta: dict[str, Any] | None) -> dict[GroupKey, dict[str, Any]]:
     }
 
 
-def _read(directory: Path, name: str, metric: str) -> tuple[dict[GroupKey, Sample], Any, str]:
-    """(samples, metadata or None, digest) of study ``name``; OSError/ValueError if unreadable."""
+def _read(
+    directory: Path, name: str, metric: str
+) -> tuple[dict[GroupKey, Sample], StudyRecord | None, str]:
+    """(samples, record or None, digest) of study ``name``; OSError/ValueError if unreadable."""
     path = directory / f"{name}.parquet"
     results = pd.read_parquet(path, columns=[*_COLUMNS, metric])
     samples = final_samples(results, metric=metric, name=str(path), owner="ardlib.regress")
-    meta_path = directory / f"{name}.json"
-    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else None
-    return samples, meta, sha256_file(path)
+    record_path = path.with_suffix(".json")
+    record = StudyRecord.load(record_path) if record_path.is_file() else None
+    return samples, record, sha256_file(path)
 
 
 def record_study(directory: Path, name: str, metric: str = "regret_rec") -> dict[str, Any]:
@@ -82,8 +83,8 @@ def record_study(directory: Path, name: str, metric: str = "regret_rec") -> dict
         If the results lack a column or are malformed, or a group's metric is NaN in
         every replicate (a problem without a known optimum has no regret).
     """
-    samples, meta, digest = _read(directory, name, metric)
-    specs = _group_specs(meta)
+    samples, record, digest = _read(directory, name, metric)
+    specs = _group_specs(record)
     groups = []
     for key, sample in samples.items():
         if np.all(np.isinf(sample.values)):
@@ -105,7 +106,7 @@ def record_study(directory: Path, name: str, metric: str = "regret_rec") -> dict
     return {
         "file": f"{name}.parquet",
         "digest": digest,
-        "study_hash": None if meta is None else meta.get("study_hash"),
+        "study_hash": None if record is None else record.study_hash,
         "metric": metric,
         "groups": groups,
     }
@@ -130,7 +131,7 @@ def pair_study(
     """
     metric = str(entry["metric"])
     try:
-        samples, meta, _ = _read(directory, name, metric)
+        samples, record, _ = _read(directory, name, metric)
     except (OSError, ValueError) as exc:
         detail = f"cannot read {directory / entry['file']}: {exc}"
         rows = [
@@ -143,7 +144,7 @@ def pair_study(
             for g in entry["groups"]
         ]
         return {}, rows
-    specs = _group_specs(meta)
+    specs = _group_specs(record)
     pairs: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
     rows = []
     seen = set()

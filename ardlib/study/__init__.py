@@ -5,7 +5,9 @@ every step against the ground truth.  A :class:`Study` is a grid problems × noi
 planners × replicates described by specs (:class:`ProblemSpec`, :class:`PlannerSpec`,
 :class:`NoiseSpec`); :meth:`Study.run` computes its missing cells on any
 :class:`concurrent.futures.Executor` and stores them in a :class:`ResultStore`, returning a
-:class:`StudyResult` whose combined parquet file is byte-identical however it was computed.
+:class:`StudyResult` whose combined parquet file is byte-identical however it was computed;
+:meth:`StudyResult.save` writes it with its :class:`StudyRecord` and :func:`load_study` reads
+both back.
 
 Randomness: a cell's seed is ``derive_seed(master_seed, problem key, noise label,
 replicate)``; its planner is seeded with ``derive_seed(cell_seed, "planner")`` and the batch
@@ -17,7 +19,7 @@ numbers).
 from ._campaign import Campaign, run_campaign
 from ._config import PLANNER_PRESETS, studies_from_config, study_from_config
 from ._execute import CellError
-from ._result import StudyResult
+from ._result import SavedStudy, StudyRecord, StudyResult, load_study
 from ._specs import NoiseSpec, PlannerSpec, ProblemSpec
 from ._store import ResultStore
 from ._study import CellSpec, Study
@@ -31,8 +33,11 @@ __all__ = [
     "PlannerSpec",
     "ProblemSpec",
     "ResultStore",
+    "SavedStudy",
     "Study",
+    "StudyRecord",
     "StudyResult",
+    "load_study",
     "run_campaign",
     "studies_from_config",
     "study_from_config",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -46,16 +45,7 @@ def run_study_command(args: argparse.Namespace) -> int:
     for name, study in studies.items():
         t0 = time.perf_counter()
         result = study.run(out / "store", max_workers=args.workers, progress=not args.no_progress)
-        path = result.save(out / f"{name}.parquet")
-        meta = {
-            "study": name,
-            "study_hash": study.study_hash,
-            "digest": result.digest,
-            "n_cells": len(study.cells()),
-            "n_computed": result.n_computed,
-            "seconds": round(time.perf_counter() - t0, 3),
-            "spec": study.spec(),
-        }
-        (out / f"{name}.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        seconds = time.perf_counter() - t0
+        path = result.save(out / f"{name}.parquet", name=name, seconds=seconds)
         print(f"{name}: {len(study.cells())} cells -> {path} (sha256 {result.digest[:12]})")
     return 0

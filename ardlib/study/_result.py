@@ -1,28 +1,36 @@
-"""Combine stored cells into one study result, in canonical order, byte for byte.
+"""Combine stored cells into one study result, in canonical order, byte for byte; save and
+load it with the record that says what it is.
 
 The combined table does not depend on how many workers ran, in which order cells
 finished, or which were cached: cells are read from the store, concatenated, sorted by
 (problem, noise, planner, replicate, step) and written with fixed parquet settings.
+
+A saved study is two files: ``<name>.parquet`` (the combined results) and ``<name>.json``
+(its :class:`StudyRecord`: name, study hash, results digest, spec, cell counts, seconds).
+:meth:`StudyResult.save` writes both and :func:`load_study` reads both; nothing else
+writes or parses the record.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
-from ._store import ResultStore, write_atomic
+from .._io import sha256_bytes, sha256_file, write_atomic, write_json
+from ._store import ResultStore
 from ._tables import ID_FIELDS, RESULT_FIELDS, SORT_KEYS, TIMING_FIELDS, parquet_bytes, to_frame
 
 if TYPE_CHECKING:
     from ._study import CellSpec, Study
 
-__all__ = ["StudyResult", "collect"]
+__all__ = ["SavedStudy", "StudyRecord", "StudyResult", "collect", "load_study"]
 
 
 @dataclass
@@ -57,15 +65,160 @@ class StudyResult:
     n_computed: int
     n_cached: int
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the combined results parquet (the bytes of :attr:`results_path`) to ``path``.
+    def record(self, name: str, *, seconds: float | None = None) -> StudyRecord:
+        """The :class:`StudyRecord` of this result saved under ``name``."""
+        return StudyRecord(
+            study=name,
+            study_hash=self.study.study_hash,
+            digest=self.digest,
+            spec=self.study.spec(),
+            n_cells=self.n_computed + self.n_cached,
+            n_computed=self.n_computed,
+            seconds=None if seconds is None else round(float(seconds), 3),
+        )
+
+    def save(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        seconds: float | None = None,
+    ) -> Path:
+        """Write the combined results to ``path`` and their record beside it.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The parquet file (the bytes of :attr:`results_path`); the record goes to the
+            same path with suffix ``.json``.
+        name : str, optional
+            The study's name in the record; default the file's stem.
+        seconds : float, optional
+            Wall-clock time of the run, kept in the record.
 
         Returns
         -------
         pathlib.Path
-            The written file; its SHA-256 is :attr:`digest`.
+            The parquet file; its SHA-256 is :attr:`digest`.
         """
-        return write_atomic(path, Path(self.results_path).read_bytes())
+        out = write_atomic(path, Path(self.results_path).read_bytes())
+        self.record(name or out.stem, seconds=seconds).save(out.with_suffix(".json"))
+        return out
+
+
+@dataclass(frozen=True)
+class StudyRecord:
+    """What a saved study says about itself: the JSON file beside its results.
+
+    Attributes
+    ----------
+    study : str
+        The study's name.
+    study_hash : str
+        :attr:`Study.study_hash` of the spec that produced the results.
+    digest : str
+        SHA-256 of the results parquet.
+    spec : dict
+        :meth:`Study.spec`: problems, planners, noises, budget, replicates, seed.
+    n_cells, n_computed : int or None
+        Cells in the study and cells computed by the run that saved it.
+    seconds : float or None
+        Wall-clock time of that run.
+    """
+
+    study: str
+    study_hash: str
+    digest: str
+    spec: dict[str, Any]
+    n_cells: int | None = None
+    n_computed: int | None = None
+    seconds: float | None = None
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the record as JSON (sorted keys, atomically). Returns the path."""
+        return write_json(path, asdict(self))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> StudyRecord:
+        """Read a record written by :meth:`save`.
+
+        Raises
+        ------
+        FileNotFoundError
+            If ``path`` does not exist.
+        ValueError
+            If it is not JSON or lacks ``study``, ``study_hash``, ``digest`` or ``spec``.
+        """
+        p = Path(path)
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"Study record {str(p)!r} is not valid JSON: {exc}") from None
+        required = ("study", "study_hash", "digest", "spec")
+        missing = [k for k in required if not isinstance(data, dict) or k not in data]
+        if missing:
+            raise ValueError(
+                f"Study record {str(p)!r} lacks {', '.join(missing)}; "
+                "write it with StudyResult.save or StudyRecord.save."
+            )
+        fields = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in fields})
+
+
+@dataclass(frozen=True)
+class SavedStudy:
+    """A study read back from disk by :func:`load_study`.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The results parquet.
+    results : pandas.DataFrame
+        Its rows, as :attr:`StudyResult.results` gives them.
+    record : StudyRecord
+        The record saved beside it.
+    digest : str
+        SHA-256 of the parquet file as read now (equals ``record.digest`` unless the file
+        was changed after it was saved).
+    """
+
+    path: Path
+    results: pd.DataFrame
+    record: StudyRecord
+    digest: str
+
+
+def load_study(path: str | os.PathLike[str], *, columns: list[str] | None = None) -> SavedStudy:
+    """Read a study saved by :meth:`StudyResult.save` (``ardlib study run`` writes these).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The results parquet, ``<dir>/<name>.parquet``; its record is ``<dir>/<name>.json``.
+    columns : list of str, optional
+        Read only these result columns.
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the parquet file or the record, whichever is missing.
+    ValueError
+        If the record is malformed.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"No study results at {str(p)!r} (run `ardlib study run`).")
+    record_path = p.with_suffix(".json")
+    if not record_path.is_file():
+        raise FileNotFoundError(
+            f"Study results {str(p)!r} have no record {str(record_path)!r} beside them."
+        )
+    return SavedStudy(
+        path=p,
+        results=to_frame(pq.read_table(p, columns=columns)),
+        record=StudyRecord.load(record_path),
+        digest=sha256_file(p),
+    )
 
 
 def _combine(tables: list[pa.Table], fields: tuple[pa.Field, ...]) -> pa.Table:
@@ -105,7 +258,7 @@ def collect(
         results=to_frame(results),
         timings=to_frame(timings),
         results_path=path,
-        digest=hashlib.sha256(data).hexdigest(),
+        digest=sha256_bytes(data),
         n_computed=n_computed,
         n_cached=n_cached,
     )
