@@ -18,11 +18,14 @@ from ._catalog import problem_catalog
 from ._html import render_html
 from ._index import report_metadata, report_record, write_index
 from ._params import load_params
+from ._report import Check, Report
 from ._run import ReportFailed, ReportResult, run_report
 from ._style import paper_style, planner_color, save_figure
 
 __all__ = [
+    "Check",
     "Explorer",
+    "Report",
     "ReportFailed",
     "ReportResult",
     "load_params",
