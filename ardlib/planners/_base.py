@@ -62,15 +62,19 @@ class Planner(ABC):
         self.X_ = np.empty((0, d))
         self.y_ = np.empty(0)
         self.X_failed_ = np.empty((0, d))
-        self.bounds_ = bounds  # set before the hook, which may use it ...
+        self.bounds_ = bounds  # set before the hooks, which may use it ...
         try:
             self._validate_params()
+            self._setup()
         except Exception:
             del self.bounds_  # ... and unset on failure: the next call validates again
             raise
 
     def _validate_params(self) -> None:  # noqa: B027 - optional hook
-        """Check subclass settings; called once, on first use."""
+        """Check subclass settings (and nothing else); called once, on first use."""
+
+    def _setup(self) -> None:  # noqa: B027 - optional hook
+        """Create learned state after validation (e.g. draw an initial design)."""
 
     @property
     def dim(self) -> int:

@@ -118,6 +118,8 @@ class BayesianOptimization(Planner):
         if self.exploit_every is not None:
             check_int(self.exploit_every, "exploit_every", owner=name, low=1)
         check_real(self.failure_radius, "failure_radius", owner=name, low=0, low_inclusive=False)
+
+    def _setup(self) -> None:
         # Initial design first, so it matches a Sobol planner with the same rng.
         self._design = Sobol(bounds=self.bounds_, rng=self.rng_)
         self._init_X = self._design.ask(self.n_initial)
