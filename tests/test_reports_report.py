@@ -88,8 +88,8 @@ def test_inputs_and_figures_are_recorded(tmp_path: Path) -> None:
     rep.input(data)
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1])
-    pdf, png = rep.figure(fig, "line")
-    plt.close(fig)
+    pdf, png = rep.figure(fig, "line", show=False)
+    assert not plt.fignum_exists(fig.number)  # closed: a notebook cell draws it only once
     rep.check("ok", True)
     doc = json.loads(rep.finish().read_text())
     assert doc["inputs"] == {str(data): sha256_file(data)}

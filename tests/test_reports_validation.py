@@ -39,3 +39,33 @@ def test_best_only_when_significantly_better_than_every_other_planner() -> None:
     assert lines[0].startswith("sd0: gpbo best; gpbo < random (Holm p = 1.0e-06")
     assert lines[1] == "sd1: gpbo < random (Holm p = 1.0e-03, A12 = 0.10)."
     assert lines[2] == "sd2: no planner differs significantly on regret."
+
+
+def test_summarize_study_describes_a_saved_study(tmp_path) -> None:
+    from ardlib.objectives import GaussianNoise
+    from ardlib.reports import summarize_study
+    from ardlib.study import NoiseSpec, PlannerSpec, ProblemSpec, Study, load_study
+
+    study = Study(
+        problems=[ProblemSpec("branin")],
+        planners=[
+            PlannerSpec("random", "ardlib.planners.RandomSearch"),
+            PlannerSpec("sobol", "ardlib.planners.Sobol"),
+        ],
+        noises=[None, NoiseSpec("sd1", GaussianNoise(sd=1.0))],
+        replicates=6,
+        budget=8,
+        master_seed=3,
+    )
+    result = study.run(tmp_path / "store", max_workers=1, progress=False)
+    saved = load_study(result.save(tmp_path / "tiny.parquet"))
+    s = summarize_study(saved, n_resamples=199, rng=1)
+    assert (s.name, s.problem, s.budget, s.replicates) == ("tiny", "branin", 8, 6)
+    assert s.failed_share == 0.0 and s.digest == result.digest
+    assert len(s.conclusions) == 2  # one statement per noise level
+    medians = s.final_medians()
+    assert sorted(medians) == ["none/random", "none/sobol", "sd1/random", "sd1/sobol"]
+    assert all(v["low"] <= v["median"] <= v["high"] for v in medians.values())
+    assert set(s.bands["planner"]) == {"random", "sobol"} and s.bands["step"].max() == 7
+    again = summarize_study(saved, n_resamples=199, rng=1)
+    assert again.final_medians() == medians  # seeded bootstrap: same numbers

@@ -109,10 +109,32 @@ class Report:
         self.metrics[key] = value
         return value
 
-    def figure(self, fig: Any, stem: str) -> tuple[Path, Path]:
-        """Save ``fig`` as ``<figures_dir>/<stem>.pdf`` and ``.png``; returns both paths."""
+    def figure(self, fig: Any, stem: str, *, show: bool = True) -> tuple[Path, Path]:
+        """Save ``fig`` as ``<figures_dir>/<stem>.pdf`` and ``.png``, show it once, close it.
+
+        Parameters
+        ----------
+        fig : matplotlib.figure.Figure
+        stem : str
+            File name without folder or extension.
+        show : bool, default True
+            Display the figure (IPython) before closing it. Closing matters: a figure left
+            open is drawn a second time when the notebook cell ends.
+
+        Returns
+        -------
+        (Path, Path)
+            The PDF and PNG paths.
+        """
+        import matplotlib.pyplot as plt
+
         pdf, png = save_figure(fig, stem, self.figures_dir)
         self.figures[stem] = [str(pdf), str(png)]
+        if show:
+            from IPython.display import display
+
+            display(fig)
+        plt.close(fig)
         return pdf, png
 
     def input(self, path: str | os.PathLike[str]) -> Path:

@@ -24,12 +24,14 @@ from ..stats import compare_planners
 __all__ = [
     "ReproducibilityResult",
     "SentinelResult",
+    "StudySummary",
     "accuracy_table",
     "convergence_bands",
     "describe_comparison",
     "plot_convergence",
     "reproducibility_check",
     "sentinel_check",
+    "summarize_study",
 ]
 
 
@@ -303,3 +305,96 @@ def plot_convergence(bands: pd.DataFrame, *, problem: str, ylabel: str, log: boo
     fig.suptitle(problem)
     fig.tight_layout()
     return fig
+
+
+@dataclass(frozen=True)
+class StudySummary:
+    """One study's section of the validation report, computed by :func:`summarize_study`.
+
+    Attributes
+    ----------
+    name, problem : str
+        The study's name and its (first) problem.
+    comparison : ardlib.stats.Comparison
+        Paired, Holm-corrected comparison of the final ``metric`` per noise level.
+    bands : DataFrame
+        :func:`convergence_bands` of ``metric``.
+    conclusions : list of str
+        :func:`describe_comparison` of the comparison.
+    budget, replicates : int
+        Evaluations per campaign and paired replicates.
+    failed_share : float
+        Share of experiments that failed.
+    digest : str
+        SHA-256 of the study's results file.
+    """
+
+    name: str
+    problem: str
+    comparison: Any
+    bands: pd.DataFrame
+    conclusions: list[str]
+    budget: int
+    replicates: int
+    failed_share: float
+    digest: str
+
+    def final_medians(self) -> dict[str, dict[str, float]]:
+        """Median final value with its CI per planner (``noise/planner`` when several
+        noise levels)."""
+        s = self.comparison.summary
+        several = s["noise"].nunique() > 1
+        return {
+            (f"{r.noise}/{r.planner}" if several else str(r.planner)): {
+                "median": float(r.median),
+                "low": float(r.median_low),
+                "high": float(r.median_high),
+            }
+            for r in s.itertuples()
+        }
+
+
+def summarize_study(
+    saved: Any,
+    *,
+    metric: str = "regret_rec",
+    metric_label: str = "regret at the recommendation",
+    alpha: float = 0.05,
+    n_resamples: int = 999,
+    rng: RNGLike = 0,
+) -> StudySummary:
+    """Compare the planners of a saved study and describe the result in words.
+
+    Parameters
+    ----------
+    saved : ardlib.study.SavedStudy
+        A study read with :func:`ardlib.study.load_study`.
+    metric : str, default "regret_rec"
+        The compared column.
+    metric_label : str
+        How the conclusions name the metric.
+    alpha : float, default 0.05
+        Family-wise error rate of the Holm-corrected comparison.
+    n_resamples : int, default 999
+        Bootstrap resamples of the confidence intervals and bands.
+    rng : int or Generator
+        Seeds the comparison's and the bands' bootstrap (an int seeds each afresh).
+
+    Returns
+    -------
+    StudySummary
+    """
+    res = saved.results
+    comp = compare_planners(res, metric=metric, alpha=alpha, n_resamples=n_resamples, rng=rng)
+    problem = str(res["problem"].iloc[0])
+    return StudySummary(
+        name=saved.record.study,
+        problem=problem,
+        comparison=comp,
+        bands=convergence_bands(res, metric=metric, n_resamples=n_resamples, rng=rng),
+        conclusions=describe_comparison(comp.table, problem=problem, metric_label=metric_label),
+        budget=int(res["step"].max()) + 1,
+        replicates=int(res["replicate"].nunique()),
+        failed_share=float(res["failed"].mean()),
+        digest=saved.digest,
+    )
