@@ -27,6 +27,12 @@ def _owner(owner: str | None) -> str:
     return f" of {owner}" if owner else ""
 
 
+def _condition(low: str | None, high: str | None) -> str:
+    """`` >= 0 and <= 1``-style suffix of an error message (empty without bounds)."""
+    parts = [p for p in (low, high) if p is not None]
+    return (" " + " and ".join(parts)) if parts else ""
+
+
 def check_real(
     value: Any,
     name: str,
@@ -48,12 +54,9 @@ def check_real(
     else:
         ok = False
     if not ok:
-        parts = []
-        if low is not None:
-            parts.append(f"{'>=' if low_inclusive else '>'} {low:g}")
-        if high is not None:
-            parts.append(f"{'<=' if high_inclusive else '<'} {high:g}")
-        cond = (" " + " and ".join(parts)) if parts else ""
+        lo = None if low is None else f"{'>=' if low_inclusive else '>'} {low:g}"
+        hi = None if high is None else f"{'<=' if high_inclusive else '<'} {high:g}"
+        cond = _condition(lo, hi)
         raise ValueError(
             f"The '{name}' parameter{_owner(owner)} must be a finite float{cond}. Got {value!r}."
         )
@@ -73,12 +76,9 @@ def check_int(
     if ok and ((low is not None and value < low) or (high is not None and value > high)):
         ok = False
     if not ok:
-        parts = []
-        if low is not None:
-            parts.append(f">= {low}")
-        if high is not None:
-            parts.append(f"<= {high}")
-        cond = (" " + " and ".join(parts)) if parts else ""
+        cond = _condition(
+            None if low is None else f">= {low}", None if high is None else f"<= {high}"
+        )
         raise ValueError(
             f"The '{name}' parameter{_owner(owner)} must be an int{cond}. Got {value!r}."
         )

@@ -82,6 +82,11 @@ def get_db(request: Request) -> Database:
 DB = Annotated[Database, Depends(get_db)]
 
 
+def _equal(model: Any, **filters: object) -> list[Any]:
+    """``column == value`` conditions for the filters that were given (not None)."""
+    return [getattr(model, k) == v for k, v in filters.items() if v is not None]
+
+
 def _newest(session: Session, model: Any, where: Sequence[Any], limit: int) -> list[Any]:
     """Rows (plain mappings, no ORM objects: listing speed matters) newest first."""
     stmt = select(model.__table__).where(*where)
@@ -238,13 +243,9 @@ def records_router(
     ) -> Response:
         """Experiments, newest first, filtered by status, run and author."""
         e = t.Experiment
-        where = []
-        if status is not None:
-            where.append(e.status == status)
-        if optimization_run_id is not None:
-            where.append(e.optimization_run_id == optimization_run_id)
-        if created_by is not None:
-            where.append(e.created_by == created_by)
+        where = _equal(
+            e, status=status, optimization_run_id=optimization_run_id, created_by=created_by
+        )
 
         def build(session: Session) -> BaseModel:
             rows = _newest(session, e, where, limit)
@@ -265,13 +266,7 @@ def records_router(
     ) -> Response:
         """Optimization runs, newest first, filtered by status, method and author."""
         r = t.OptimizationRun
-        where = []
-        if status is not None:
-            where.append(r.status == status)
-        if method is not None:
-            where.append(r.method == method)
-        if created_by is not None:
-            where.append(r.created_by == created_by)
+        where = _equal(r, status=status, method=method, created_by=created_by)
 
         def build(session: Session) -> BaseModel:
             rows = _newest(session, r, where, limit)
@@ -293,11 +288,7 @@ def records_router(
         """Logged reasoning queries, newest first; ``include_cost_analysis=true`` adds
         totals over every query matching the filters."""
         q = t.AIQuery
-        where = []
-        if selected_model is not None:
-            where.append(q.selected_model == selected_model)
-        if created_by is not None:
-            where.append(q.created_by == created_by)
+        where = _equal(q, selected_model=selected_model, created_by=created_by)
 
         def build(session: Session) -> BaseModel:
             rows = _newest(session, q, where, limit)
