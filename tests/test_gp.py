@@ -14,7 +14,6 @@ from mpmath import mp, mpf
 from numpy.typing import NDArray
 from scipy.stats import multivariate_normal
 
-import ardlib.gp
 from ardlib._threads import single_threaded_blas
 from ardlib.gp import GaussianProcess, GPError, Posterior, matern52
 
@@ -90,14 +89,6 @@ def central_diff(f: object, x: Array, h: float) -> Array:
 # --------------------------------------------------------------------------------------
 # Public surface
 # --------------------------------------------------------------------------------------
-
-
-def test_all_lists_exactly_the_public_names() -> None:
-    public = {k for k in vars(ardlib.gp) if not k.startswith("_")}
-    public -= {"annotations"}
-    assert set(ardlib.gp.__all__) == public
-    for name in ardlib.gp.__all__:
-        assert getattr(ardlib.gp, name) is not None
 
 
 # --------------------------------------------------------------------------------------

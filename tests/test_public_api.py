@@ -102,3 +102,21 @@ def test_every_public_callable_has_numpydoc_sections(name: str) -> None:
             seen.add(path)
             problems += _numpydoc_errors(path, obj)
     assert problems == [], "\n".join(problems)
+
+
+def test_importing_every_subpackage_loads_none_of_their_modules() -> None:
+    """SPEC 1 lazy loading: a subpackage's names load on first access, so importing every
+    subpackage (as the ``ardlib`` command does) imports no heavy dependency."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        f"for name in {SUBPACKAGES!r}:\n"
+        "    __import__(name)\n"
+        "heavy = ('matplotlib', 'papermill', 'fastapi', 'sqlalchemy', 'ipywidgets',\n"
+        "         'pyinstrument')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

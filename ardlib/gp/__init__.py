@@ -1,6 +1,5 @@
 """Gaussian-process regression for the planners (Matern-5/2 ARD, learned noise)."""
 
-from ._kernel import matern52
-from ._model import GaussianProcess, GPError, Posterior
+import lazy_loader as lazy
 
-__all__ = ["GPError", "GaussianProcess", "Posterior", "matern52"]
+__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)

@@ -14,37 +14,6 @@ SQLAlchemy and the planners load on first access to a name below (so the ``ardli
 command can register ``serve`` without them).
 """
 
-from __future__ import annotations
+import lazy_loader as lazy
 
-import importlib
-import typing
-
-if typing.TYPE_CHECKING:
-    from ._app import create_app
-    from ._reasoning import CONTEXT_EXAMPLE
-    from ._seed import SeedReport, seed_demo
-    from ._settings import Settings
-
-__all__ = ["CONTEXT_EXAMPLE", "SeedReport", "Settings", "create_app", "seed_demo"]
-
-_HOME = {
-    "CONTEXT_EXAMPLE": "._reasoning",
-    "SeedReport": "._seed",
-    "Settings": "._settings",
-    "create_app": "._app",
-    "seed_demo": "._seed",
-}
-
-
-def __getattr__(name: str) -> object:
-    """Load the public names on first access (see the module docstring)."""
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module 'ardlib.service' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)

@@ -12,31 +12,6 @@ numbers), on true regret, lower is better:
 - :func:`replicates_for_power`, :func:`replicates_for_power_normal`: how many replicates.
 """
 
-from ._bootstrap import CIResult, bootstrap_ci
-from ._compare import Comparison, compare_planners
-from ._effect import A12_THRESHOLDS, a12, a12_magnitude
-from ._holm import holm
-from ._normalize import normalized_score, normalized_scores
-from ._paired import PairedTestResult, paired_test
-from ._power import PowerResult, replicates_for_power, replicates_for_power_normal
-from ._target import ecdf_time_to_target, time_to_target
+import lazy_loader as lazy
 
-__all__ = [
-    "A12_THRESHOLDS",
-    "CIResult",
-    "Comparison",
-    "PairedTestResult",
-    "PowerResult",
-    "a12",
-    "a12_magnitude",
-    "bootstrap_ci",
-    "compare_planners",
-    "ecdf_time_to_target",
-    "holm",
-    "normalized_score",
-    "normalized_scores",
-    "paired_test",
-    "replicates_for_power",
-    "replicates_for_power_normal",
-    "time_to_target",
-]
+__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)

@@ -16,29 +16,6 @@ planners in a cell share the initial-design seed and the noise stream (common ra
 numbers).
 """
 
-from ._campaign import Campaign, run_campaign
-from ._config import PLANNER_PRESETS, studies_from_config, study_from_config
-from ._execute import CellError
-from ._result import SavedStudy, StudyRecord, StudyResult, load_study
-from ._specs import NoiseSpec, PlannerSpec, ProblemSpec
-from ._store import ResultStore
-from ._study import CellSpec, Study
+import lazy_loader as lazy
 
-__all__ = [
-    "PLANNER_PRESETS",
-    "Campaign",
-    "CellError",
-    "CellSpec",
-    "NoiseSpec",
-    "PlannerSpec",
-    "ProblemSpec",
-    "ResultStore",
-    "SavedStudy",
-    "Study",
-    "StudyRecord",
-    "StudyResult",
-    "load_study",
-    "run_campaign",
-    "studies_from_config",
-    "study_from_config",
-]
+__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)

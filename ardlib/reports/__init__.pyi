@@ -1,0 +1,50 @@
+"""Public names of ardlib.reports (read by lazy_loader.attach_stub and type checkers)."""
+
+from ._catalog import problem_catalog
+from ._explorer import Explorer
+from ._html import render_html
+from ._index import report_metadata, report_record, write_index
+from ._params import load_params
+from ._report import Check, Report
+from ._run import ReportFailed, ReportResult, run_report
+from ._style import paper_style, planner_color, save_figure
+from ._validation import (
+    ReproducibilityResult,
+    SentinelResult,
+    StudySummary,
+    accuracy_table,
+    convergence_bands,
+    describe_comparison,
+    plot_convergence,
+    reproducibility_check,
+    sentinel_check,
+    summarize_study,
+)
+
+__all__ = [
+    "Check",
+    "Explorer",
+    "Report",
+    "ReportFailed",
+    "ReportResult",
+    "ReproducibilityResult",
+    "SentinelResult",
+    "StudySummary",
+    "accuracy_table",
+    "convergence_bands",
+    "describe_comparison",
+    "load_params",
+    "paper_style",
+    "planner_color",
+    "plot_convergence",
+    "problem_catalog",
+    "render_html",
+    "report_metadata",
+    "report_record",
+    "reproducibility_check",
+    "run_report",
+    "save_figure",
+    "sentinel_check",
+    "summarize_study",
+    "write_index",
+]
