@@ -207,16 +207,8 @@ def _tool_dir(into: Path) -> Path:
 def _checkout(repo: Path, rev: str, into: Path, stack: ExitStack) -> Path:
     if rev == WORKTREE:
         return repo
-    subprocess.run(
-        ["git", "-C", str(repo), "worktree", "add", "--detach", "--quiet", str(into), rev],
-        check=True,
-        capture_output=True,
-    )
-    stack.callback(
-        subprocess.run,
-        ["git", "-C", str(repo), "worktree", "remove", "--force", str(into)],
-        capture_output=True,
-    )
+    _git(repo, "worktree", "add", "--detach", "--quiet", str(into), rev)
+    stack.callback(git, "-C", str(repo), "worktree", "remove", "--force", str(into))
     return into
 
 
