@@ -45,7 +45,7 @@ report-paper: $(STAMP)
 
 ## bench: planner speed and evaluations-to-target (prints a table; not a test)
 bench: $(STAMP)
-	$(BIN)/python scripts/bench_planners.py
+	$(BIN)/ardlib bench planners
 
 ## lock: re-resolve the lock file (needs pip-tools in the venv)
 lock:

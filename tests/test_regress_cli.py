@@ -95,3 +95,30 @@ def test_update_errors_exit_2(setup: tuple[Path, Path], capsys: pytest.CaptureFi
     args = ["regress", "update", "--why", "x", "--baseline", str(setup[0])]
     assert run_cli([*args, "--studies", str(setup[1]), "--kind", "study", "--only", "nope"]) == 2
     assert "'only' parameter of update_baseline" in capsys.readouterr().err
+
+
+def test_detector_writes_its_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "bench" / "regress_detector.json"
+    args = "--problems branin --budget 6 --replicates 2 --pool 4 --degraded-pool 2 --draws 3"
+    args += " --shift-draws 2 --factors 10"
+    assert run_cli(["regress", "detector", "--out", str(out), *args.split()]) == 0
+    printed = capsys.readouterr()
+    assert "[1/5] honest/branin/random: 4 runs" in printed.err
+    assert printed.out.startswith("false-positive rate (check fails on an honest rerun): ")
+    assert f"wrote {out} (" in printed.out
+    record = json.loads(out.read_text())
+    assert record["settings"]["budget"] == 6 and record["false_positive"]["draws"] == 3
+    assert sorted(record["power"]) == ["coarse_acqopt", "no_exploit"]
+    assert [s["factor"] for s in record["power_vs_regret_factor"]] == [10.0]
+
+
+def test_detector_bad_arguments_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "d.json"
+    assert run_cli(["regress", "detector", "--out", str(out), "--pool", "10"]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: The 'pool' parameter of measure_detector must be an int >= 40. Got 10.\n"
+    assert not out.exists()
+    with pytest.raises(SystemExit) as exc:
+        run_cli(["regress", "detector", "--budget", "many"])
+    assert exc.value.code == 2
+    assert "argument --budget: invalid int value: 'many'" in capsys.readouterr().err

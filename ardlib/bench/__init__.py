@@ -11,6 +11,8 @@ revisions with noise-robust verdicts, tracked over history, and profiled.
   p < 0.002) *and* large (> 10%);
 - :func:`history_changes`, :func:`detect_change_points`: change points over revisions;
 - :func:`measure_detector`: the comparison's measured false-positive and detection rates;
+- :func:`planner_benchmark`: GP-BO ``ask()`` latency by dimension and size, and evaluations
+  to a target regret on Branin (``ardlib bench planners``, ``make bench``);
 - :func:`profile_benchmarks`, :func:`profile_call`, :func:`diff_top_frames`: flame graphs
   and the frames that moved (pyinstrument, the ``bench`` extra).
 """
@@ -20,6 +22,7 @@ from ._changepoint import ChangePoint, detect_change_points
 from ._compare import Change, compare_samples
 from ._detector import DETECTOR_BENCHMARKS, DetectorRates, measure_detector
 from ._history import history_changes
+from ._planners import PlannerBenchmark, planner_benchmark
 from ._registry import Benchmark, benchmark, get_benchmark, list_benchmarks
 from ._revisions import RevisionComparison, compare_revisions, resolve_revision
 from ._run import BenchRun, load_runs, machine_info, run_benchmarks, save_run
@@ -31,6 +34,7 @@ __all__ = [
     "Change",
     "ChangePoint",
     "DetectorRates",
+    "PlannerBenchmark",
     "ProfileResult",
     "RevisionComparison",
     "benchmark",
@@ -45,6 +49,7 @@ __all__ = [
     "load_top_frames",
     "machine_info",
     "measure_detector",
+    "planner_benchmark",
     "profile_benchmarks",
     "profile_call",
     "resolve_revision",

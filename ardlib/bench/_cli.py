@@ -9,6 +9,9 @@ detector's error rates, and profiles.
 - ``ardlib bench history [--dir data/benchmarks/runs] [-k PATTERN]``
 - ``ardlib bench detector [--pairs 10] [--out data/benchmarks/detector.json]``
 - ``ardlib bench profile [-k PATTERN] [--out DIR] [--seconds 1]``
+- ``ardlib bench planners [--seeds 30] [--reps 3] [--budget 60] [--sizes N ...]
+  [--out FILE]``: GP-BO ``ask()`` latency by dimension and size, and evaluations to a
+  target regret on Branin.
 """
 
 from __future__ import annotations
@@ -60,6 +63,14 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     _selection(prof)
     prof.add_argument("--out", default="data/benchmarks/profiles/worktree")
     prof.add_argument("--seconds", type=float, default=1.0)
+    plan = bsub.add_parser("planners", help="GP-BO ask() latency and evaluations to target")
+    plan.add_argument("--seeds", type=int, default=30, help="Branin campaigns (>= 30)")
+    plan.add_argument("--reps", type=int, default=3, help="campaigns per latency cell")
+    plan.add_argument("--budget", type=int, default=60, help="evaluations per Branin campaign")
+    plan.add_argument(
+        "--sizes", type=int, nargs="+", default=[10, 50, 100, 200], help="n of the latency cells"
+    )
+    plan.add_argument("--out", help="also write the result as JSON here")
 
 
 def _names(args: argparse.Namespace) -> list[str]:
@@ -194,6 +205,24 @@ def _profile(args: argparse.Namespace) -> int:
     return 0
 
 
+def _planners(args: argparse.Namespace) -> int:
+    from .._io import write_json
+    from ._planners import planner_benchmark
+
+    result = planner_benchmark(
+        seeds=args.seeds,
+        reps=args.reps,
+        budget=args.budget,
+        sizes=args.sizes,
+        progress=lambda s: print(s, file=sys.stderr, flush=True),
+    )
+    print(result.format())
+    if args.out:
+        write_json(args.out, result.to_json())
+        print(f"wrote {args.out}")
+    return 0
+
+
 _COMMANDS = {
     "list": _list,
     "run": _run,
@@ -201,4 +230,5 @@ _COMMANDS = {
     "history": _history,
     "detector": _detector,
     "profile": _profile,
+    "planners": _planners,
 }

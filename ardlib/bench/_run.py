@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,49 +15,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._io import git, machine_info
 from ._registry import get_benchmark
 from ._session import BenchSession
 
 __all__ = ["BenchRun", "load_runs", "machine_info", "run_benchmarks", "save_run"]
 
 SCHEMA = 1
-
-
-def _git(*args: str, cwd: str | os.PathLike[str] = ".") -> str | None:
-    try:
-        out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
-
-
-def machine_info() -> dict[str, Any]:
-    """What a timing depends on: CPU, cores, load, Python, NumPy and its BLAS."""
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    blas = ""
-    try:
-        from threadpoolctl import threadpool_info
-
-        blas = ", ".join(f"{i['internal_api']} {i['version']}" for i in threadpool_info())
-    except Exception:  # threadpoolctl is optional here; the field stays empty
-        blas = ""
-    return {
-        "hostname": platform.node(),
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "blas": blas,
-    }
 
 
 @dataclass
@@ -171,8 +133,8 @@ def run_benchmarks(
         s = np.asarray(r["samples"], dtype=float)
         r["median"] = float(np.median(s)) if s.size else None
         r["iqr"] = float(np.subtract(*np.percentile(s, [75, 25]))) if s.size else None
-    revision = _git("rev-parse", "HEAD", cwd=repo)
-    status = _git("status", "--porcelain", "--untracked-files=no", cwd=repo)
+    revision = git("rev-parse", "HEAD", cwd=repo)
+    status = git("status", "--porcelain", "--untracked-files=no", cwd=repo)
     return BenchRun(
         revision=revision,
         dirty=bool(status),
@@ -208,7 +170,7 @@ def load_runs(
         ``dirty``, ``benchmark``, ``group``, ``median``, ``iqr``, ``samples``.
     """
     files = sorted(Path(directory).glob("*.json"))
-    history = (_git("rev-list", "--reverse", "HEAD", cwd=repo) or "").split()
+    history = (git("rev-list", "--reverse", "HEAD", cwd=repo) or "").split()
     position = {c: i for i, c in enumerate(history)}
     rows = []
     for f in files:

@@ -17,13 +17,16 @@ quantity:
 ``when`` and the git revision appended to the file's history; :func:`load_baseline`
 reads one and raises :class:`BaselineError` when it is missing or corrupt.
 :func:`compare_regrets` compares two study results tables directly.
+:func:`measure_detector` measures how often the study comparison fails an honest rerun and
+how often it catches a degraded GP-BO (a :class:`DetectorMeasurement`).
 
 Command line: ``ardlib regress check`` (exit 1 on a regression, 2 on a missing or corrupt
-baseline) and ``ardlib regress update --why TEXT``.
+baseline), ``ardlib regress update --why TEXT`` and ``ardlib regress detector``.
 """
 
 from ._baseline import DEFAULT_BASELINE, Baseline, BaselineError, load_baseline
 from ._check import DEFAULT_STUDIES, DEFAULT_TOLERANCES, KINDS, check_results
+from ._detector import DEGRADATIONS, DetectorMeasurement, measure_detector
 from ._report import FAILING, VERDICTS, RegressReport
 from ._seeded import DEFAULT_SEEDED_RUNS, SeededRun
 from ._stochastic import compare_regrets
@@ -34,15 +37,18 @@ __all__ = [
     "DEFAULT_SEEDED_RUNS",
     "DEFAULT_STUDIES",
     "DEFAULT_TOLERANCES",
+    "DEGRADATIONS",
     "FAILING",
     "KINDS",
     "VERDICTS",
     "Baseline",
     "BaselineError",
+    "DetectorMeasurement",
     "RegressReport",
     "SeededRun",
     "check_results",
     "compare_regrets",
     "load_baseline",
+    "measure_detector",
     "update_baseline",
 ]

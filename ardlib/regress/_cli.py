@@ -1,4 +1,4 @@
-"""``ardlib regress check`` and ``ardlib regress update``.
+"""``ardlib regress check``, ``update`` and ``detector``.
 
 - ``ardlib regress check [--baseline F] [--studies DIR] [--alpha A] [--kind K ...]
   [--only STUDY ...] [--json OUT] [--all]`` prints the verdict table; exit status 0 when
@@ -7,6 +7,11 @@
 - ``ardlib regress update --why TEXT [--who NAME] [--baseline F] [--studies DIR]
   [--kind K ...] [--only STUDY ...]`` records today's results as the baseline; exit
   status 0, or 2 with a message on stderr.
+- ``ardlib regress detector [--out data/benchmarks/regress_detector.json] [--problems P ...]
+  [--budget 30] [--replicates 20] [--pool 100] [--degraded-pool 50] [--draws 2000]
+  [--alpha 0.01] [--factors F ...] [--shift-draws 1000] [--seed S] [--store DIR]`` measures
+  the check's false-positive rate and power (:func:`measure_detector`) and writes them as
+  JSON; exit status 0, or 2 with a message on stderr.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def add_regress_parser(sub: argparse._SubParsersAction) -> None:
-    """Register ``regress check`` and ``regress update`` on the ``ardlib`` subparsers."""
+    """Register ``regress check``, ``update`` and ``detector`` on the ``ardlib`` subparsers."""
     reg = sub.add_parser("regress", help="compare results with the stored baseline")
     rsub = reg.add_subparsers(dest="regress_cmd", required=True)
     check = rsub.add_parser("check", help="compare today's results with the baseline")
@@ -60,6 +65,25 @@ def add_regress_parser(sub: argparse._SubParsersAction) -> None:
     _common(update)
     update.add_argument("--why", required=True, help="why the baseline changes (required)")
     update.add_argument("--who", help="who updates it (default: git user.name, else $USER)")
+    det = rsub.add_parser("detector", help="measure the check's false-positive rate and power")
+    det.add_argument("--out", default="data/benchmarks/regress_detector.json")
+    det.add_argument("--problems", nargs="+", default=["branin", "hartmann3"])
+    det.add_argument("--budget", type=int, default=30)
+    det.add_argument("--replicates", type=int, default=20, help="per group, baseline and rerun")
+    det.add_argument("--pool", type=int, default=100, help="honest replicates run per group")
+    det.add_argument("--degraded-pool", type=int, default=50, help="degraded GP-BO runs/problem")
+    det.add_argument("--draws", type=int, default=2000, help="simulated reruns per measurement")
+    det.add_argument("--alpha", type=_alpha, default=0.01)
+    det.add_argument(
+        "--factors",
+        type=float,
+        nargs="*",
+        default=[1.5, 2.0, 3.0, 5.0, 10.0],
+        help="synthetic degradations: the rerun's GP-BO regrets multiplied by each factor",
+    )
+    det.add_argument("--shift-draws", type=int, default=1000, help="reruns per factor")
+    det.add_argument("--seed", type=int, default=20261127, help="master seed of the pools")
+    det.add_argument("--store", help="keep the campaigns in this result store (default: temporary)")
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -96,12 +120,37 @@ def _update(args: argparse.Namespace) -> int:
     return 0
 
 
+def _detector(args: argparse.Namespace) -> int:
+    from .._io import write_json
+    from ._detector import measure_detector
+
+    result = measure_detector(
+        problems=args.problems,
+        budget=args.budget,
+        replicates=args.replicates,
+        pool=args.pool,
+        degraded_pool=args.degraded_pool,
+        draws=args.draws,
+        alpha=args.alpha,
+        factors=args.factors,
+        shift_draws=args.shift_draws,
+        seed=args.seed,
+        store=args.store,
+        progress=lambda s: print(s, file=sys.stderr, flush=True),
+    )
+    write_json(args.out, result.to_json())
+    print(result.format())
+    print(f"wrote {args.out} ({result.seconds}s)")
+    return 0
+
+
 def run_regress_command(args: argparse.Namespace) -> int:
-    """Run ``regress check`` or ``regress update``; returns the exit status (0, 1 or 2)."""
+    """Run one ``ardlib regress`` subcommand; returns the exit status (0, 1 or 2)."""
     from ._baseline import BaselineError
 
+    commands = {"check": _check, "update": _update, "detector": _detector}
     try:
-        return _check(args) if args.regress_cmd == "check" else _update(args)
+        return commands[args.regress_cmd](args)
     except (BaselineError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
