@@ -30,7 +30,7 @@ import argparse
 import sys
 
 from .bench._cli import add_bench_parser, run_bench_command
-from .client._cli import add_smoke_parser
+from .deploy._cli import add_smoke_parser
 from .objectives._cli import add_data_parsers, run_data_command
 from .regress._cli import add_regress_parser, run_regress_command
 from .reports._catalog import problem_catalog

@@ -21,6 +21,7 @@ from ardlib.client import (
     ProtocolError,
     Records,
 )
+from ardlib.client._models import field_kinds
 
 EXPERIMENTS = [
     {
@@ -71,7 +72,7 @@ def test_experiment_fields_are_typed_and_extra_fields_kept() -> None:
 
 def test_to_frame_has_nullable_dtypes_and_utc_timestamps() -> None:
     df = _json_client({"experiments": EXPERIMENTS, "count": 2}).experiments().to_frame()
-    assert list(df.columns[:13]) == list(Experiment._KINDS)
+    assert list(df.columns[:13]) == list(field_kinds(Experiment))
     assert df["id"].dtype == "Int64" and df["optimization_run_id"].dtype == "Int64"
     assert df["noise_estimate"].dtype == "Float64"
     assert df["status"].dtype == "string" and df["method"].dtype == "string"
@@ -113,7 +114,7 @@ def test_integral_floats_stay_floats_and_ints_stay_ints() -> None:
 
 def test_empty_listing_gives_typed_empty_frame() -> None:
     df = _json_client({"ai_queries": [], "count": 0}).ai_queries().to_frame()
-    assert len(df) == 0 and list(df.columns) == list(AIQuery._KINDS)
+    assert len(df) == 0 and list(df.columns) == list(field_kinds(AIQuery))
     assert str(df["created_at"].dtype) == TIMESTAMP
     assert df["input_tokens"].dtype == "Int64" and df["cost_usd"].dtype == "Float64"
 

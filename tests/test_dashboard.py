@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 
-from ardlib.client._browser import DASHBOARD_CHARTS, BrowserResult, check_dashboard
+from ardlib._palette import fill_dashboard
+from ardlib.deploy._browser import DASHBOARD_CHARTS, BrowserResult, check_dashboard
 
 CHROMIUM = Path("/usr/bin/chromium")
 STATIC = Path(__file__).resolve().parents[1] / "ardlib" / "service" / "static"
@@ -224,9 +225,10 @@ class _Handler(BaseHTTPRequestHandler):
             status = site.status.get(path, 200)
             payload = site.api[path] if status < 400 else {"error": "boom", "code": "internal"}
             return self._send(status, "application/json", json.dumps(payload).encode())
-        name = "analytics.html" if path == "/analytics.html" else path.removeprefix("/static/")
-        file = STATIC / name
-        if (path == "/analytics.html" or path.startswith("/static/")) and file.is_file():
+        if path == "/analytics.html":  # as the service serves it: palette filled in
+            return self._send(200, *_page_with())
+        file = STATIC / path.removeprefix("/static/")
+        if path.startswith("/static/") and file.is_file():
             return self._send(
                 200, _TYPES.get(file.suffix, "application/octet-stream"), file.read_bytes()
             )
@@ -270,8 +272,8 @@ def serve(site: Site) -> Iterator[str]:
 
 
 def _page_with(head_extra: str = "", api_base: str = "") -> tuple[str, bytes]:
-    """A test-only variant of the real page (same JS and CSS)."""
-    html = (STATIC / "analytics.html").read_text()
+    """The real page as the service serves it, or a test-only variant (same JS and CSS)."""
+    html = fill_dashboard((STATIC / "analytics.html").read_text())
     html = html.replace(
         '<meta name="ardlib-api-base" content="">',
         f'<meta name="ardlib-api-base" content="{api_base}">',
@@ -284,7 +286,7 @@ def _visible_texts(url: str, selector: str) -> list[str]:
     """Inner texts of the visible elements matching ``selector`` once the page is ready."""
     from playwright.sync_api import sync_playwright
 
-    from ardlib.client._browser import CHROMIUM_ARGS
+    from ardlib.deploy._browser import CHROMIUM_ARGS
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
@@ -457,12 +459,23 @@ def test_a_cross_origin_api_without_cors_is_reported_as_cors() -> None:
 
 @needs_browser
 @pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
+def test_a_page_served_without_its_palette_fails_saying_so() -> None:
+    site = Site()
+    site.files["/analytics.html"] = ("text/html", (STATIC / "analytics.html").read_bytes())
+    with serve(site) as base:
+        result = check_dashboard(f"{base}/analytics.html")
+    assert not result.passed and not result.skipped
+    assert "the page carries no colour palette" in result.reason
+
+
+@needs_browser
+@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
 def test_a_page_that_never_becomes_ready_fails_at_the_timeout(tmp_path: Path) -> None:
     site = Site()
-    html = (STATIC / "analytics.html").read_text()
+    _, page = _page_with()
     site.files["/analytics.html"] = (
         "text/html",
-        html.replace('<script src="static/analytics.js" defer></script>', "").encode(),
+        page.replace(b'<script src="static/analytics.js" defer></script>', b""),
     )
     with serve(site) as base:
         result = check_dashboard(

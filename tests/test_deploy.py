@@ -1,4 +1,5 @@
-"""Fault injection, the chaos proxy, the load test and deployment records."""
+"""Fault injection, the chaos proxy, the load test, the resilience measurements against the
+reference service, deployment records and the report's figures."""
 
 from __future__ import annotations
 
@@ -8,21 +9,35 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 
+from ardlib.client import Client
 from ardlib.deploy import (
     FAULT_KINDS,
     ChaosProxy,
     DeploymentRecord,
     FaultInjectingTransport,
     append_record,
+    chaos_client_calls,
     compare_records,
+    fill_experiments,
     load_test,
+    plot_latency_ecdf,
+    plot_resilience,
     previous_record,
+    proxy_client_calls,
+    record_deployment,
 )
+
+matplotlib.use("Agg")
+pytest.importorskip("fastapi", reason="the service extra is not installed")
+pytest_plugins = ["conftest_service"]
 
 BODY = b'{"items": [' + b",".join(b'{"i": %d}' % i for i in range(300)) + b"]}"
 
@@ -53,6 +68,18 @@ def server() -> Iterator[str]:
     yield f"http://127.0.0.1:{srv.server_address[1]}"
     srv.shutdown()
     srv.server_close()
+
+
+@pytest.fixture(scope="module")
+def service(
+    serve_app: Any, settings_for: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """The reference service on loopback (SQLite, auth off); tests wipe it first."""
+    from ardlib.service import create_app
+
+    db = tmp_path_factory.mktemp("service") / "service.db"
+    with serve_app(create_app(settings_for(f"sqlite:///{db}"))) as live:
+        yield live
 
 
 def _ok(request: httpx.Request) -> httpx.Response:
@@ -215,3 +242,76 @@ def test_records_append_and_rollback_rule(tmp_path: Path) -> None:
     log.write_text(log.read_text() + "not json\n")
     with pytest.raises(ValueError, match="line 3 is not JSON"):
         previous_record(log, first.target)
+
+
+def test_record_deployment_appends_and_recommends_a_rollback(tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    common: dict[str, Any] = {"target": "svc", "service_version": "1", "extra": {"k": 1}}
+    first = record_deployment(
+        log, **common, checks={"health": True}, latency_p95_ms={"GET /health": 2.0}
+    )
+    assert first.previous is None and not first.rollback
+    second = record_deployment(
+        log, **common, checks={"health": False}, latency_p95_ms={"GET /health": 2.0}
+    )
+    assert second.rollback and second.reasons == ["check 'health' passed before and fails now"]
+    assert second.previous is not None and second.previous.passed
+    last = previous_record(log, "svc")
+    assert last is not None and not last.passed and last.extra == {"k": 1}
+    assert last.ardlib_revision and len(log.read_text().splitlines()) == 2
+
+
+def test_fill_experiments_tops_up_to_n_and_never_removes(service: Any) -> None:
+    service.wipe()
+    with Client(service.url) as client:
+        assert fill_experiments(client, 5) == 5
+        assert fill_experiments(client, 3) == 0  # already enough
+        assert fill_experiments(client, 8, created_by="more") == 3
+        assert len(client.experiments(created_by="load-fill")) == 5
+        assert len(client.experiments(created_by="more")) == 3
+        with pytest.raises(ValueError, match="'n' parameter of fill_experiments"):
+            fill_experiments(client, 1001)
+
+
+def test_chaos_client_calls_retries_through_faults_without_duplicating_writes(
+    service: Any,
+) -> None:
+    service.wipe()
+    table = chaos_client_calls(service.url, rates=(0.0, 0.2), calls=24, seed=3, retry_after="0")
+    clean, faulty = table.to_dict(orient="records")
+    assert clean["success_rate"] == 1.0 and clean["retries"] == 0 and clean["injected"] == {}
+    assert clean["writes"] == 6 and clean["duplicated_writes"] == 0
+    assert sum(faulty["injected"].values()) > 0 and faulty["attempts"] > faulty["calls"]
+    assert faulty["duplicated_writes"] == 0
+    assert faulty["succeeded"] + sum(faulty["failures"].values()) == faulty["calls"]
+
+
+def test_proxy_client_calls_counts_connections_and_failures(service: Any) -> None:
+    table = proxy_client_calls(service.url, rates=(0.0,), calls=6)
+    row = table.iloc[0]
+    assert row["succeeded"] == 6 and row["success_rate"] == 1.0 and row["failures"] == {}
+    assert row["connections"] == 6 and row["resets"] == 0  # one connection per call
+    broken = proxy_client_calls(service.url, rates=(1.0,), calls=1).iloc[0]
+    assert broken["succeeded"] == 0 and sum(broken["failures"].values()) == 1
+    assert broken["resets"] == broken["connections"] > 1  # every retry reset too
+    with pytest.raises(ValueError, match="'base_url' parameter of proxy_client_calls"):
+        proxy_client_calls("http://127.0.0.1/")
+
+
+def test_latency_ecdf_draws_one_rising_line_per_endpoint() -> None:
+    samples = pd.DataFrame({"endpoint": ["/a"] * 3 + ["/b"] * 2, "ms": [3.0, 1.0, 2.0, 5.0, 4.0]})
+    fig = plot_latency_ecdf(samples)
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    assert list(lines["/a"].get_xdata()) == [1.0, 2.0, 3.0]
+    assert list(lines["/a"].get_ydata()) == pytest.approx([1 / 3, 2 / 3, 1.0])
+    assert list(lines["/b"].get_ydata()) == [0.5, 1.0]
+    assert fig.axes[0].get_xscale() == "log"
+    with pytest.raises(ValueError, match="'samples' parameter of plot_latency_ecdf"):
+        plot_latency_ecdf(samples.rename(columns={"ms": "latency"}))
+
+
+def test_resilience_plot_draws_both_measurements() -> None:
+    chaos = pd.DataFrame({"rate": [0.0, 0.1], "success_rate": [1.0, 0.9]})
+    proxy = pd.DataFrame({"fault_rate": [0.0, 0.3], "success_rate": [1.0, 0.5]})
+    a, b = plot_resilience(chaos, proxy).axes[0].get_lines()
+    assert list(a.get_ydata()) == [1.0, 0.9] and list(b.get_xdata()) == [0.0, 0.3]

@@ -40,7 +40,7 @@ def test_public_surface_is_exactly_all_documented_and_lazy() -> None:
     public |= {k for k in mod.__all__ if getattr(mod, k, None) is not None}
     assert set(mod.__all__) == public
     assert set(mod.__all__) <= set(dir(mod))
-    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+    with pytest.raises(AttributeError, match=r"attribute '?nope"):
         _ = mod.nope
     for name in mod.__all__:
         obj = getattr(mod, name)

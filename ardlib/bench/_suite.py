@@ -182,5 +182,5 @@ def _client_setup() -> Iterator[Fn]:
     from ardlib.client import Client
     from ardlib.deploy import ServiceProcess
 
-    with ServiceProcess(seed=True) as svc, Client(svc.url) as client:
+    with ServiceProcess(demo_data=True) as svc, Client(svc.url) as client:
         yield lambda: client.experiments(limit=100)

@@ -1,4 +1,4 @@
-"""Client for the ARD backend: typed calls, retries, streamed reasoning, smoke checks.
+"""Client for the ARD backend: typed calls, retries, streamed reasoning.
 
 - :class:`Client`: ``health``, ``experiments``, ``optimization_runs``, ``ai_queries``
   (each a :class:`Records` with ``.to_frame()``), ``create_experiment``,
@@ -6,9 +6,7 @@
   :class:`Event` objects, yielded as they arrive);
 - :class:`RetryPolicy`, :class:`RetryBudget`: what is retried, how long to wait, when to
   stop;
-- :class:`SSEDecoder`: the incremental ``text/event-stream`` parser behind ``reason``;
-- :func:`smoke`: the deployment checks behind ``ardlib smoke URL``, as a
-  :class:`SmokeReport` of :class:`Check` results and :class:`LatencySummary` rows.
+- :class:`SSEDecoder`: the incremental ``text/event-stream`` parser behind ``reason``.
 
 Errors form one tree; httpx errors are re-raised as these, ``from`` the original::
 
@@ -39,14 +37,11 @@ from ._events import Event
 from ._models import AIQuery, CostAnalysis, Experiment, Health, OptimizationRun
 from ._records import Records
 from ._retry import RetryBudget, RetryPolicy
-from ._smoke import smoke
-from ._smoke_report import Check, LatencySummary, SmokeReport
 from ._sse import ServerSentEvent, SSEDecoder
 
 __all__ = [
     "AIQuery",
     "ARDError",
-    "Check",
     "Client",
     "ConnectionFailed",
     "CostAnalysis",
@@ -54,7 +49,6 @@ __all__ = [
     "Experiment",
     "HTTPStatusError",
     "Health",
-    "LatencySummary",
     "OptimizationRun",
     "ProtocolError",
     "RateLimited",
@@ -65,8 +59,6 @@ __all__ = [
     "SSEDecoder",
     "ServerError",
     "ServerSentEvent",
-    "SmokeReport",
     "StreamError",
     "Unauthorized",
-    "smoke",
 ]

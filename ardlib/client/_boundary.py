@@ -21,10 +21,8 @@ from ._errors import (
     ConnectionFailed,
     HTTPStatusError,
     ProtocolError,
-    RateLimited,
     RequestTimeout,
-    ServerError,
-    Unauthorized,
+    status_error_class,
 )
 from ._retry import parse_retry_after
 
@@ -38,9 +36,12 @@ def httpx_errors(method: str, url: str) -> Iterator[None]:
     """Re-raise httpx exceptions raised inside the block as the client's own."""
     try:
         yield
-    except httpx.TimeoutException as exc:
-        raise RequestTimeout(
-            f"timed out ({type(exc).__name__}: {exc or 'no detail'})",
+    except httpx.TransportError as exc:  # timeouts included
+        timeout = isinstance(exc, httpx.TimeoutException)
+        cls = RequestTimeout if timeout else ConnectionFailed
+        raise cls(
+            f"{'timed out' if timeout else 'connection failed'} "
+            f"({type(exc).__name__}: {exc or 'no detail'})",
             method=method,
             url=url,
             request_sent=not isinstance(exc, _NOT_SENT),
@@ -48,13 +49,6 @@ def httpx_errors(method: str, url: str) -> Iterator[None]:
     except httpx.DecodingError as exc:
         raise ProtocolError(
             f"response body could not be decoded ({exc})", method=method, url=url
-        ) from exc
-    except httpx.TransportError as exc:
-        raise ConnectionFailed(
-            f"connection failed ({type(exc).__name__}: {exc or 'no detail'})",
-            method=method,
-            url=url,
-            request_sent=not isinstance(exc, _NOT_SENT),
         ) from exc
     except httpx.HTTPError as exc:
         raise ProtocolError(
@@ -66,13 +60,6 @@ def status_error(response: httpx.Response, method: str, url: str) -> HTTPStatusE
     """The error for a 4xx/5xx ``response`` (whose body must have been read)."""
     status = response.status_code
     error, code = _error_fields(response)
-    cls: type[HTTPStatusError] = HTTPStatusError
-    if status == 401:
-        cls = Unauthorized
-    elif status == 429:
-        cls = RateLimited
-    elif status >= 500:
-        cls = ServerError
     message = f"HTTP {status} {response.reason_phrase}".rstrip()
     if error:
         message += f": {error}"
@@ -81,7 +68,7 @@ def status_error(response: httpx.Response, method: str, url: str) -> HTTPStatusE
     request_id = response.headers.get("X-Request-ID")
     if request_id:
         message += f" [request id {request_id}]"
-    return cls(
+    return status_error_class(status)(
         message,
         status=status,
         error=error,

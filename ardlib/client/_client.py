@@ -145,13 +145,10 @@ class Client:
         limit: int = 100,
     ) -> Records[Experiment]:
         """``GET /api/experiments``: experiments, newest first, filtered as given."""
-        params = _params(
-            status=status,
-            optimization_run_id=optimization_run_id,
-            created_by=created_by,
-            limit=check_int(limit, "limit", owner="Client.experiments", low=1),
-        )
-        return self._records("/api/experiments", "experiments", Experiment, params)
+        return self._listing(
+            "experiments", Experiment, status=status, optimization_run_id=optimization_run_id,
+            created_by=created_by, limit=limit,
+        )  # fmt: skip
 
     def optimization_runs(
         self,
@@ -162,13 +159,10 @@ class Client:
         limit: int = 50,
     ) -> Records[OptimizationRun]:
         """``GET /api/optimization_runs``: optimization runs, newest first."""
-        params = _params(
-            status=status,
-            method=method,
-            created_by=created_by,
-            limit=check_int(limit, "limit", owner="Client.optimization_runs", low=1),
-        )
-        return self._records("/api/optimization_runs", "optimization_runs", OptimizationRun, params)
+        return self._listing(
+            "optimization_runs", OptimizationRun, status=status, method=method,
+            created_by=created_by, limit=limit,
+        )  # fmt: skip
 
     def ai_queries(
         self,
@@ -179,13 +173,10 @@ class Client:
         include_cost_analysis: bool = True,
     ) -> Records[AIQuery]:
         """``GET /api/ai_queries``: logged queries; ``.cost_analysis`` holds the totals."""
-        params = _params(
-            selected_model=selected_model,
-            created_by=created_by,
-            limit=check_int(limit, "limit", owner="Client.ai_queries", low=1),
-            include_cost_analysis="true" if include_cost_analysis else "false",
-        )
-        return self._records("/api/ai_queries", "ai_queries", AIQuery, params)
+        return self._listing(
+            "ai_queries", AIQuery, selected_model=selected_model, created_by=created_by,
+            limit=limit, include_cost_analysis="true" if include_cost_analysis else "false",
+        )  # fmt: skip
 
     # -- writing -------------------------------------------------------------------------
 
@@ -304,8 +295,8 @@ class Client:
 
         A POST/PATCH is replayed only with ``idempotency_key`` (or an ``Idempotency-Key``
         header).  ``retries=False`` sends once; ``raise_for_status=False`` returns 4xx/5xx
-        responses instead of raising (statuses are then not retried).  Used by
-        :func:`~ardlib.client.smoke` to look at raw responses.
+        responses instead of raising (statuses are then not retried), for callers that
+        judge raw responses themselves (``ardlib.deploy``'s deployment checks).
         """
         hdrs = dict(headers or {})
         if idempotency_key:
@@ -316,10 +307,14 @@ class Client:
         )  # fmt: skip
         return response
 
-    def _records(self, path: str, key: str, model: type[R], params: dict[str, Any]) -> Records[R]:
+    def _listing(self, key: str, model: type[R], **params: Any) -> Records[R]:
+        """``GET /api/<key>`` with the ``params`` that are not None (``limit`` checked)."""
+        params["limit"] = check_int(params["limit"], "limit", owner=f"Client.{key}", low=1)
+        params = {k: v for k, v in params.items() if v is not None}
         return self._json_call(
-            "GET", path, params=params, parse=lambda body: Records.from_payload(body, key, model)
-        )
+            "GET", f"/api/{key}", params=params,
+            parse=lambda body: Records.from_payload(body, key, model),
+        )  # fmt: skip
 
     def _create(
         self,
@@ -352,10 +347,6 @@ class Client:
             parse=lambda response: parse(json_body(response)),
         )  # fmt: skip
         return result
-
-
-def _params(**values: Any) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
 
 
 def _body(**values: Any) -> dict[str, Any]:

@@ -1,17 +1,4 @@
-"""The exceptions of :mod:`ardlib.client`: one tree, every message naming what failed and where.
-
-::
-
-    ARDError                 base class: anything ardlib.client raises on purpose
-    ├── ConnectionFailed     no usable connection: refused, reset, DNS, dropped mid-response
-    ├── RequestTimeout       connect, read, write or connection-pool timeout
-    ├── HTTPStatusError      the service answered 4xx/5xx; carries status, the body's
-    │   │                    ``error`` and ``code``, the ``X-Request-ID`` and ``Retry-After``
-    │   ├── Unauthorized     401: missing or wrong ``X-API-Key``
-    │   ├── RateLimited      429
-    │   └── ServerError      5xx
-    └── ProtocolError        the answer breaks the API contract: not JSON, wrong shape
-        └── StreamError      an event stream ended without ``done`` or carried malformed data
+"""The exceptions of :mod:`ardlib.client` (their tree is drawn in the package docstring).
 
 httpx exceptions are translated in one place (:func:`ardlib.client._boundary.httpx_errors`)
 and re-raised ``from`` the original, so ``__cause__`` keeps the low-level detail.  Every
@@ -31,6 +18,7 @@ __all__ = [
     "ServerError",
     "StreamError",
     "Unauthorized",
+    "status_error_class",
 ]
 
 
@@ -147,3 +135,12 @@ class ProtocolError(ARDError):
 
 class StreamError(ProtocolError):
     """An event stream was truncated (no ``done`` event) or carried malformed event data."""
+
+
+def status_error_class(status: int) -> type[HTTPStatusError]:
+    """The error class for an HTTP ``status`` of 400 or more."""
+    if status == 401:
+        return Unauthorized
+    if status == 429:
+        return RateLimited
+    return ServerError if status >= 500 else HTTPStatusError

@@ -8,7 +8,7 @@ from typing import Any
 
 from ._sse import ServerSentEvent
 
-__all__ = ["EVENT_KINDS", "Event", "parse_event"]
+__all__ = ["EVENT_KINDS", "Event"]
 
 #: The event kinds of the API, in stream order (``error`` replaces ``preliminary``/``final``).
 EVENT_KINDS = ("preliminary", "final", "error", "done")
@@ -57,19 +57,35 @@ class Event:
         """True for an ``error`` event."""
         return self.kind == "error"
 
+    @classmethod
+    def from_sse(cls, sse: ServerSentEvent) -> Event:
+        """The event whose JSON data ``sse`` carries.
 
-def parse_event(sse: ServerSentEvent) -> Event:
-    """Parse the JSON data of ``sse``; raises ``ValueError`` if it is not a JSON object."""
-    try:
-        data = json.loads(sse.data)
-    except json.JSONDecodeError as exc:
-        raise ValueError(
-            f"malformed data in {sse.event!r} event: {exc.msg} at position {exc.pos} "
-            f"in {sse.data!r:.120}"
-        ) from None
-    if not isinstance(data, dict):
-        raise ValueError(
-            f"malformed data in {sse.event!r} event: expected a JSON object, "
-            f"got {type(data).__name__}"
-        )
-    return Event(kind=sse.event, data=data, id=sse.id)
+        Parameters
+        ----------
+        sse : ServerSentEvent
+            One event as decoded by :class:`SSEDecoder`.
+
+        Returns
+        -------
+        Event
+            ``kind`` from the SSE ``event`` field, ``data`` parsed, ``id`` kept.
+
+        Raises
+        ------
+        ValueError
+            If the data is not JSON or not a JSON object.
+        """
+        try:
+            data = json.loads(sse.data)
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"malformed data in {sse.event!r} event: {exc.msg} at position {exc.pos} "
+                f"in {sse.data!r:.120}"
+            ) from None
+        if not isinstance(data, dict):
+            raise ValueError(
+                f"malformed data in {sse.event!r} event: expected a JSON object, "
+                f"got {type(data).__name__}"
+            )
+        return cls(kind=sse.event, data=data, id=sse.id)

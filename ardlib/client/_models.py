@@ -1,10 +1,10 @@
 """Typed results of the API: frozen dataclasses built from the service's JSON.
 
-Each record class declares its fields and their kinds once (``_KINDS``); the same
-declaration drives parsing here and the DataFrame dtypes in :mod:`._frame`.  Fields the
-service adds beyond the declared ones are kept in ``extra``; declared fields the service
-omits are ``None``, except ``id``.  Timestamps become timezone-aware datetimes (a
-timestamp without offset is taken as UTC).
+Each record class declares its fields once, as dataclass fields; their annotations give
+each field's kind (:func:`field_kinds`), which drives parsing here and the DataFrame dtypes
+in :mod:`._records`.  Fields the service adds beyond the declared ones are kept in
+``extra``; declared fields the service omits are ``None``, except ``id``.  Timestamps
+become timezone-aware datetimes (a timestamp without offset is taken as UTC).
 """
 
 from __future__ import annotations
@@ -15,30 +15,15 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
 __all__ = [
-    "AI_QUERY_FIELDS",
-    "EXPERIMENT_FIELDS",
-    "OPTIMIZATION_RUN_FIELDS",
     "AIQuery",
     "CostAnalysis",
     "Experiment",
     "Health",
     "OptimizationRun",
+    "field_kinds",
 ]
 
 R = TypeVar("R", bound="_Record")
-
-#: Fields every experiment must carry (the API's contract; checked by ``smoke``).
-EXPERIMENT_FIELDS = (
-    "id", "optimization_run_id", "method", "parameters", "context", "noise_estimate",
-    "results", "status", "start_time", "end_time", "error_message", "created_by", "created_at",
-)  # fmt: skip
-#: Fields every optimization run must carry.
-OPTIMIZATION_RUN_FIELDS = ("id", "method", "status", "created_at")
-#: Fields every AI query must carry.
-AI_QUERY_FIELDS = (
-    "id", "query", "context", "selected_model", "latency_ms", "input_tokens",
-    "output_tokens", "cost_usd", "created_by", "created_at",
-)  # fmt: skip
 
 
 def _as_id(value: Any) -> int | str:
@@ -81,6 +66,9 @@ def _as_json(value: Any) -> Any:
     return value
 
 
+#: Annotation (without ``| None``) -> kind; any other annotation is JSON kept as is.
+_KIND_OF = {"int | str": "id", "str": "str", "int": "int", "float": "float", "datetime": "datetime"}
+_FIELD_KINDS: dict[type, dict[str, str]] = {}  # record class -> field_kinds, filled on first use
 _CONVERT = {
     "id": _as_id,
     "str": _as_str,
@@ -91,10 +79,32 @@ _CONVERT = {
 }
 
 
+def field_kinds(model: type[_Record]) -> dict[str, str]:
+    """Field name -> kind of a record class, in declaration order (``extra`` left out).
+
+    Parameters
+    ----------
+    model : type
+        A record class such as :class:`Experiment`.
+
+    Returns
+    -------
+    dict of str to str
+        ``"id"``, ``"str"``, ``"int"``, ``"float"``, ``"datetime"`` or ``"json"``.
+    """
+    kinds = _FIELD_KINDS.get(model)
+    if kinds is None:
+        kinds = _FIELD_KINDS[model] = {
+            f.name: _KIND_OF.get(str(f.type).removesuffix(" | None"), "json")
+            for f in dataclasses.fields(model)  # type: ignore[arg-type]
+            if f.name != "extra"
+        }
+    return kinds
+
+
 class _Record:
     """Shared parsing for the record classes (frozen dataclasses ending with ``extra``)."""
 
-    _KINDS: ClassVar[dict[str, str]] = {}
     _LABEL: ClassVar[str] = "record"
     extra: dict[str, Any]
 
@@ -103,10 +113,11 @@ class _Record:
         """Build the record from one JSON object of the API (raises ``ValueError``)."""
         if not isinstance(data, Mapping):
             raise ValueError(f"each {cls._LABEL} must be a JSON object; got {data!r:.80}")
-        if "id" in cls._KINDS and data.get("id") is None:
+        kinds = field_kinds(cls)
+        if "id" in kinds and data.get("id") is None:
             raise ValueError(f"{cls._LABEL} without an 'id': {dict(data)!r:.200}")
         values: dict[str, Any] = {}
-        for name, kind in cls._KINDS.items():
+        for name, kind in kinds.items():
             raw = data.get(name)
             try:
                 values[name] = None if raw is None else _CONVERT[kind](raw)
@@ -115,12 +126,12 @@ class _Record:
                     f"field {name!r} of {cls._LABEL} {data.get('id', '')!r} must be {exc}; "
                     f"got {raw!r:.80}"
                 ) from None
-        values["extra"] = {k: v for k, v in data.items() if k not in cls._KINDS}
+        values["extra"] = {k: v for k, v in data.items() if k not in kinds}
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
         """The declared fields and the ``extra`` ones in one flat dict (datetimes kept)."""
-        out = {name: getattr(self, name) for name in self._KINDS}
+        out = {name: getattr(self, name) for name in field_kinds(type(self))}
         out.update(self.extra)
         return out
 
@@ -134,12 +145,6 @@ class Experiment(_Record):
     Fields beyond the API's are kept in ``extra``.
     """
 
-    _KINDS: ClassVar[dict[str, str]] = {
-        "id": "id", "optimization_run_id": "id", "method": "str", "parameters": "json",
-        "context": "json", "noise_estimate": "float", "results": "json", "status": "str",
-        "start_time": "datetime", "end_time": "datetime", "error_message": "str",
-        "created_by": "str", "created_at": "datetime",
-    }  # fmt: skip
     _LABEL: ClassVar[str] = "experiment"
 
     id: int | str
@@ -167,13 +172,6 @@ class OptimizationRun(_Record):
     these are kept in ``extra``.
     """
 
-    _KINDS: ClassVar[dict[str, str]] = {
-        "id": "id", "name": "str", "method": "str", "objective": "str", "goal": "str",
-        "parameter_space": "json", "config": "json", "status": "str", "budget": "int",
-        "best_value": "float", "best_parameters": "json", "results": "json",
-        "context": "json", "start_time": "datetime", "end_time": "datetime",
-        "error_message": "str", "created_by": "str", "created_at": "datetime",
-    }  # fmt: skip
     _LABEL: ClassVar[str] = "optimization run"
 
     id: int | str
@@ -188,7 +186,6 @@ class OptimizationRun(_Record):
     best_value: float | None = None
     best_parameters: Any = None
     results: Any = None
-    context: Any = None
     start_time: datetime | None = None
     end_time: datetime | None = None
     error_message: str | None = None
@@ -201,12 +198,6 @@ class OptimizationRun(_Record):
 class AIQuery(_Record):
     """One logged reasoning query of ``GET /api/ai_queries`` (model, latency, tokens, cost)."""
 
-    _KINDS: ClassVar[dict[str, str]] = {
-        "id": "id", "query": "str", "context": "json", "selected_model": "str",
-        "latency_ms": "float", "input_tokens": "int", "output_tokens": "int",
-        "cost_usd": "float", "trace_id": "str", "created_by": "str",
-        "created_at": "datetime",
-    }  # fmt: skip
     _LABEL: ClassVar[str] = "AI query"
 
     id: int | str
@@ -227,10 +218,6 @@ class AIQuery(_Record):
 class CostAnalysis(_Record):
     """The ``cost_analysis`` member of ``GET /api/ai_queries`` (US dollars)."""
 
-    _KINDS: ClassVar[dict[str, str]] = {
-        "total_cost_usd": "float",
-        "average_cost_per_query": "float",
-    }
     _LABEL: ClassVar[str] = "cost analysis"
 
     total_cost_usd: float | None = None
@@ -243,7 +230,6 @@ class Health(_Record):
     """The answer of ``GET /health``: ``status`` ("ok" when healthy), ``version`` and
     ``database`` (its state); ``ok`` is True when ``status == "ok"``."""
 
-    _KINDS: ClassVar[dict[str, str]] = {"status": "str", "version": "str", "database": "json"}
     _LABEL: ClassVar[str] = "health answer"
 
     status: str | None = None

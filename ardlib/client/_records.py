@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from ._models import CostAnalysis, _Record
+from ._models import CostAnalysis, _Record, field_kinds
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,7 +93,7 @@ class Records(Sequence[R], Generic[R]):
         """
         import pandas as pd
 
-        kinds = self.model._KINDS
+        kinds = field_kinds(self.model)
         columns: dict[str, pd.Series] = {}
         for name, kind in kinds.items():
             values = [getattr(r, name) for r in self.items]

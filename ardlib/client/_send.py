@@ -16,7 +16,7 @@ import numpy as np
 
 from ._boundary import httpx_errors, status_error
 from ._errors import ARDError, ProtocolError, StreamError
-from ._events import Event, parse_event
+from ._events import Event
 from ._retry import IDEMPOTENT_METHODS, RetryBudget, RetryPolicy, call_with_retries
 from ._sse import SSEDecoder
 
@@ -142,7 +142,7 @@ def events(response: httpx.Response, attempts: int) -> Iterator[Event]:
         for chunk in _chunks(response, attempts):
             for sse in decoder.feed(chunk):
                 try:
-                    event = parse_event(sse)
+                    event = Event.from_sse(sse)
                 except ValueError as exc:
                     raise StreamError(str(exc), method=method, url=url, attempts=attempts) from exc
                 yield event

@@ -46,7 +46,7 @@ class SSEDecoder:
     (lines starting with ``:``), the ``event``/``data``/``id``/``retry`` fields, a leading
     byte-order mark and UTF-8 sequences split across chunks (invalid bytes become U+FFFD,
     as the specification requires).  An event is dispatched at a blank line; an event
-    without data is dropped, as browsers do.
+    without data is dropped, as the specification prescribes.
 
     Examples
     --------

@@ -1,27 +1,21 @@
-"""Deployment verification beyond the smoke checks: fault injection (transport and TCP
-proxy), bounded loopback load tests, and the deployment record log with its rollback rule."""
+"""Deployment verification of an ARD backend: is this deployment fit to trust?
 
-from ._chaos import FAULT_KINDS, FaultInjectingTransport, FaultLog
-from ._load import LoadResult, load_test
-from ._measure import ChaosLevel, chaos_client_calls
-from ._proxy import ChaosProxy, ProxyStats
-from ._record import DeploymentRecord, Verdict, append_record, compare_records, previous_record
-from ._service import ServiceProcess
+- :func:`smoke`: the checks behind ``ardlib smoke URL`` (health, listings, the reasoning
+  stream, CORS, security headers, latency, no 5xx, and the dashboard in headless Chromium
+  by :func:`check_dashboard`), as a :class:`SmokeReport` of :class:`SmokeCheck` results
+  and :class:`LatencySummary` rows;
+- :class:`FaultInjectingTransport`, :class:`ChaosProxy`: faults injected at the client's
+  transport and on the wire; :func:`chaos_client_calls`, :func:`proxy_client_calls`
+  measure the client through them;
+- :func:`load_test`: a bounded loopback load test (:func:`fill_experiments` first);
+- :func:`record_deployment`: the deployment log and its rollback rule
+  (:func:`compare_records`);
+- :class:`ServiceProcess`: the reference service in a child process, for all of the above;
+- :func:`plot_latency_ecdf`, :func:`plot_resilience`: the deployment report's figures.
 
-__all__ = [
-    "FAULT_KINDS",
-    "ChaosLevel",
-    "ChaosProxy",
-    "DeploymentRecord",
-    "FaultInjectingTransport",
-    "FaultLog",
-    "LoadResult",
-    "ProxyStats",
-    "ServiceProcess",
-    "Verdict",
-    "append_record",
-    "chaos_client_calls",
-    "compare_records",
-    "load_test",
-    "previous_record",
-]
+Importing this package is cheap: every name loads on first access (lazy_loader, SPEC 1).
+"""
+
+import lazy_loader as lazy
+
+__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)

@@ -27,13 +27,19 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
 import numpy as np
 import pandas as pd
 
-__all__ = ["LoadResult", "load_test"]
+from .._validation import check_int
+
+if TYPE_CHECKING:
+    from ..client import Client
+
+__all__ = ["LoadResult", "fill_experiments", "load_test"]
 
 _LOOPBACK = ("127.", "localhost", "[::1]", "::1")
 _GENERATORS = ("auto", "wrk", "threads")
@@ -155,6 +161,32 @@ def load_test(
     )
 
 
+def fill_experiments(client: Client, n: int, *, created_by: str = "load-fill") -> int:
+    """Store experiments through ``client`` until the service lists at least ``n``.
+
+    Parameters
+    ----------
+    client : Client
+        A client of the service (writes need its API key when auth is on).
+    n : int
+        Experiments wanted, at most 1000 (the listing cap used to count them).
+    created_by : str, default "load-fill"
+        Author of the experiments added, so they can be told apart.
+
+    Returns
+    -------
+    int
+        How many experiments were added (0 when the service held ``n`` already).
+    """
+    n = check_int(n, "n", owner="fill_experiments", low=0, high=1000)
+    missing = n - len(client.experiments(limit=max(n, 1)))
+    for added in range(missing):
+        client.create_experiment(
+            parameters={"x": float(added)}, status="completed", created_by=created_by
+        )
+    return max(missing, 0)
+
+
 def _wrk_phase(
     wrk: str, base_url: str, ep: str, clients: int, seconds: float, timeout: float
 ) -> dict[str, object]:
@@ -236,14 +268,15 @@ def _thread_phase(
     df = pd.DataFrame(samples, columns=["endpoint", "ms", "status"])
     ms = df["ms"].to_numpy()
     ok = (df["status"] >= 200) & (df["status"] < 300)
+    p50, p95, p99, top = np.percentile(ms, [50, 95, 99, 100]) if len(ms) else [np.nan] * 4
     row = {
         "endpoint": ep,
         "requests": len(df),
         "errors": int((~ok).sum()),
-        "p50_ms": float(np.percentile(ms, 50)) if len(ms) else np.nan,
-        "p95_ms": float(np.percentile(ms, 95)) if len(ms) else np.nan,
-        "p99_ms": float(np.percentile(ms, 99)) if len(ms) else np.nan,
-        "max_ms": float(ms.max()) if len(ms) else np.nan,
+        "p50_ms": float(p50),
+        "p95_ms": float(p95),
+        "p99_ms": float(p99),
+        "max_ms": float(top),
         "rps": len(df) / elapsed,
         "statuses": {int(str(k)): int(v) for k, v in df["status"].value_counts().items()},
     }

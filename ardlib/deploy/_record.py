@@ -12,7 +12,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DeploymentRecord", "Verdict", "append_record", "compare_records", "previous_record"]
+from .._io import git_revision, utc_now
+
+__all__ = [
+    "DeploymentRecord",
+    "Verdict",
+    "append_record",
+    "compare_records",
+    "previous_record",
+    "record_deployment",
+]
 
 
 @dataclass(frozen=True)
@@ -110,3 +119,56 @@ def compare_records(
                 f"p95 of {ep} grew from {before:.1f} ms to {p95:.1f} ms (> {p95_factor}x)"
             )
     return Verdict(bool(reasons), reasons, previous)
+
+
+def record_deployment(
+    path: str | os.PathLike[str],
+    *,
+    target: str,
+    service_version: str,
+    checks: dict[str, bool],
+    latency_p95_ms: dict[str, float],
+    extra: dict[str, Any] | None = None,
+    p95_factor: float = 1.5,
+) -> Verdict:
+    """Record this verification in the log at ``path`` and compare it with the last one.
+
+    The record (time now, the checked-out ardlib revision, ``passed`` when every check
+    passed) is compared by :func:`compare_records` with the previous record for
+    ``target``, then appended.
+
+    Parameters
+    ----------
+    path : path-like
+        The JSON-lines log (created with its folder if missing).
+    target : str
+        What was verified; records are compared per target.
+    service_version : str
+        The version the service reported.
+    checks : dict of str to bool
+        Check name -> passed.
+    latency_p95_ms : dict of str to float
+        Endpoint -> 95th percentile latency in milliseconds.
+    extra : dict, optional
+        Anything else worth keeping with the record.
+    p95_factor : float, default 1.5
+        The latency growth that recommends a rollback (see :func:`compare_records`).
+
+    Returns
+    -------
+    Verdict
+        Whether to roll back, why, and the previous record.
+    """
+    record = DeploymentRecord(
+        time=utc_now(),
+        target=target,
+        service_version=service_version,
+        ardlib_revision=git_revision(),
+        checks=dict(checks),
+        latency_p95_ms=dict(latency_p95_ms),
+        passed=all(checks.values()),
+        extra=dict(extra or {}),
+    )
+    verdict = compare_records(previous_record(path, target), record, p95_factor=p95_factor)
+    append_record(path, record)
+    return verdict

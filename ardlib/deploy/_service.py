@@ -27,7 +27,7 @@ class ServiceProcess:
 
     Parameters
     ----------
-    seed : bool, default True
+    demo_data : bool, default True
         Fill the database with ``ardlib service seed-demo`` first (real campaigns).
     api_key : str, optional
         Turn auth on with this key.
@@ -48,7 +48,7 @@ class ServiceProcess:
     def __init__(
         self,
         *,
-        seed: bool = True,
+        demo_data: bool = True,
         api_key: str | None = None,
         cors_origins: tuple[str, ...] = ("http://allowed.example",),
         startup_timeout: float = 60.0,
@@ -61,7 +61,7 @@ class ServiceProcess:
             )
         self.workers = workers
         self.rate_limit = rate_limit
-        self.seed = seed
+        self.demo_data = demo_data
         self.api_key = api_key
         self.cors_origins = cors_origins
         self.startup_timeout = startup_timeout
@@ -76,7 +76,7 @@ class ServiceProcess:
 
     def __enter__(self) -> ServiceProcess:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        if self.seed:
+        if self.demo_data:
             subprocess.run(
                 self._cli("service", "seed-demo", "--database-url", self.database_url),
                 check=True,

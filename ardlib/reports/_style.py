@@ -1,47 +1,19 @@
 """Publication figure style: one rcParams set, a fixed colour per planner, reproducible files.
 
-Colours are the Okabe-Ito palette (distinguishable under the common colour-vision
-deficiencies; Okabe & Ito 2008, "Color Universal Design").  Each planner keeps its colour in
-every figure: the known planners have fixed entries, any other name gets a colour from the
-rest of the palette by a stable hash of the name (two unknown names may share one).
+The colours (Okabe-Ito, a fixed colour per planner) are defined in :mod:`ardlib._palette`,
+which the service's dashboard reads too.
 """
 
 from __future__ import annotations
 
-import re
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .._palette import OKABE_ITO, planner_color
+
 __all__ = ["OKABE_ITO", "paper_style", "planner_color", "save_figure"]
-
-OKABE_ITO: tuple[str, ...] = (
-    "#000000",  # black
-    "#E69F00",  # orange
-    "#56B4E9",  # sky blue
-    "#009E73",  # bluish green
-    "#F0E442",  # yellow
-    "#0072B2",  # blue
-    "#D55E00",  # vermillion
-    "#CC79A7",  # reddish purple
-)
-_BLACK, _ORANGE, _SKY, _GREEN, _YELLOW, _BLUE, _VERMILLION, _PURPLE = OKABE_ITO
-
-# Keys are planner names lower-cased with separators removed (see _key).
-_FIXED = {
-    "random": _BLACK,
-    "randomsearch": _BLACK,
-    "sobol": _BLUE,
-    "lhs": _GREEN,
-    "latinhypercube": _GREEN,
-    "gpbo": _VERMILLION,
-    "bo": _VERMILLION,
-    "bayesianoptimization": _VERMILLION,
-}
-# Yellow last: weakest contrast on white.
-_REST = (_ORANGE, _SKY, _PURPLE, _YELLOW)
 
 _RC: dict[str, Any] = {
     "font.size": 9,
@@ -66,27 +38,6 @@ _RC: dict[str, Any] = {
     "ps.fonttype": 42,
     "svg.hashsalt": "ardlib",
 }
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[\s_\-.]+", "", name.lower())
-
-
-def planner_color(name: str) -> str:
-    """The planner's colour as ``"#RRGGBB"``, the same in every figure and every run.
-
-    ``random`` is black, ``sobol`` blue, ``lhs`` green, ``gpbo``/``bo`` vermillion (case,
-    spaces, ``-`` and ``_`` are ignored, and class names such as ``RandomSearch`` work);
-    other names map to orange, sky blue, purple or yellow by a CRC32 of the name.
-    """
-    if not isinstance(name, str) or not name:
-        raise ValueError(
-            f"The 'name' parameter of planner_color must be a non-empty str. Got {name!r}."
-        )
-    key = _key(name)
-    if key in _FIXED:
-        return _FIXED[key]
-    return _REST[zlib.crc32(key.encode()) % len(_REST)]
 
 
 @contextmanager

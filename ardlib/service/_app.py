@@ -3,7 +3,8 @@
 Layers, outermost first: :class:`~._middleware.EdgeMiddleware` (request id, security
 headers, JSON 500), CORS, rate limiting, the body-size limit, then the routes:
 ``/health``, the listing and creation endpoints, the reasoning stream and the dashboard
-(``/analytics.html`` and ``/static/...`` from ``ardlib/service/static``).  All state hangs
+(``/analytics.html``, with ardlib's colour palette filled in, and ``/static/...`` from
+``ardlib/service/static``).  All state hangs
 off ``app.state`` (``settings``, ``db``, ``reasoner``); nothing is global.
 """
 
@@ -19,12 +20,13 @@ from pathlib import Path
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, Request, Security
 from fastapi.params import Depends as DependsParam
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.security import APIKeyHeader
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
+from .._palette import fill_dashboard
 from . import _models as m
 from ._db import Database
 from ._errors import ApiError, install_error_handlers
@@ -105,11 +107,11 @@ class _StaticFiles(StaticFiles):
 
 def _add_dashboard(app: FastAPI, static_dir: Path) -> None:
     @app.get("/analytics.html", include_in_schema=False)
-    def dashboard() -> FileResponse:
+    def dashboard() -> HTMLResponse:
         path = static_dir / DASHBOARD
         if not path.is_file():
             raise ApiError(404, f"The dashboard is not installed ({DASHBOARD} is missing).")
-        return FileResponse(path, media_type="text/html; charset=utf-8")
+        return HTMLResponse(fill_dashboard(path.read_text(encoding="utf-8")))
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -21,7 +21,11 @@
  * total_cost_usd, average_latency_ms}, over every query) when present, otherwise summed
  * over the listed queries.
  *
- * Contract with ardlib.client._browser.check_dashboard:
+ * Colours: <meta name="ardlib-palette"> holds ardlib's palette (ardlib/_palette.py) as
+ * JSON, filled in by the service when it serves this page; methods are coloured by the rule
+ * of ardlib.reports.planner_color, so the dashboard and the report figures agree.
+ *
+ * Contract with ardlib.deploy.check_dashboard:
  *   - every chart element has `data-chart`, an id and `data-count`, the number of data
  *     points drawn (bars, table rows, line vertices); 0 when empty or its data failed;
  *   - body[data-ready="true"] once every request settled; body[data-error] holds the
@@ -39,16 +43,7 @@
   const LOG_RATIO = 30; // a convergence panel uses a log axis beyond this max/min ratio
   const COLUMNS = { 4: 4 }; // small multiples per row by how many are drawn; default 3
   const STATUS_ORDER = ["pending", "running", "completed", "failed"];
-  // Okabe-Ito colours, as in ardlib's report figures.
-  const STATUS_COLORS = {
-    pending: "#999999", running: "#56B4E9", completed: "#009E73", failed: "#D55E00",
-  };
-  // Planner colours as in ardlib.reports._style (keys: lower-case, separators removed).
-  const METHOD_COLORS = {
-    random: "#000000", randomsearch: "#000000", sobol: "#0072B2", lhs: "#009E73",
-    latinhypercube: "#009E73", gpbo: "#D55E00", bo: "#D55E00", bayesianoptimization: "#D55E00",
-  };
-  const OTHER_COLORS = ["#E69F00", "#56B4E9", "#CC79A7"]; // no yellow: too faint as a line
+  let PALETTE = null; // read by main() from the page
   let uid = 0;
 
   // ---- DOM helpers ------------------------------------------------------------------------
@@ -290,7 +285,7 @@
           truncate(d.label, maxChars)),
         s("rect", {
           x: left, y: y + 5, width: Math.max(w, d.value > 0 ? 2 : 0), height: row - 10,
-          rx: 2, fill: d.color || "#0072B2",
+          rx: 2, fill: d.color || PALETTE.bar,
         }),
         s("text", { x: left + Math.max(w, 0) + 6, y: y + row / 2 + 4, class: "value" },
           valueText),
@@ -326,7 +321,7 @@
     const order = [...STATUS_ORDER.filter((k) => counts.has(k)),
       ...[...counts.keys()].filter((k) => !STATUS_ORDER.includes(k)).sort()];
     const items = order.map((label) => ({
-      label, value: counts.get(label), color: STATUS_COLORS[label] || "#666666",
+      label, value: counts.get(label), color: PALETTE.status[label] || "#666666",
     }));
     const title = "Experiments by status";
     const desc = items.map((d) => `${d.label}: ${d.value}`).join(", ");
@@ -373,7 +368,7 @@
     if (models.length === 0) return showMessage(target, "No AI queries yet.", "empty");
     models.sort((a, b) => b.cost - a.cost || a.model.localeCompare(b.model));
     const items = models.map((m) => ({
-      label: m.model, value: m.cost, note: plural(m.n, "query", "queries"), color: "#E69F00",
+      label: m.model, value: m.cost, note: plural(m.n, "query", "queries"), color: PALETTE.cost,
     }));
     const analysis = body.cost_analysis || {};
     const total = Number.isFinite(Number(analysis.total_cost_usd))
@@ -449,13 +444,18 @@
       h("figcaption", {}, `The ${rows.length} newest experiments and runs${note}.`));
   }
 
-  /* A stable colour per method, as ardlib's report figures colour planners. */
+  /* A method's colour, by the rule of ardlib.reports.planner_color: fixed for the known
+   * planners, otherwise picked by the CRC32 of the key (lower case, no separators). */
   function methodColor(method) {
-    const key = String(method || "").toLowerCase().replace(/[^a-z0-9]/g, "");
-    if (METHOD_COLORS[key]) return METHOD_COLORS[key];
-    let hash = 0;
-    for (const ch of key) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
-    return OTHER_COLORS[hash % OTHER_COLORS.length];
+    const key = String(method || "").toLowerCase().replace(/[\s_\-.]+/g, "");
+    if (Object.hasOwn(PALETTE.planners, key)) return PALETTE.planners[key];
+    let crc = ~0;
+    for (const byte of new TextEncoder().encode(key)) {
+      crc ^= byte;
+      for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+    }
+    const others = PALETTE.other_planners;
+    return others[(~crc >>> 0) % others.length];
   }
 
   /* One panel: every traced run of one objective, a line per run coloured by method. */
@@ -590,7 +590,17 @@
     banner.hidden = false;
   }
 
+  function readPalette() {
+    const meta = document.querySelector('meta[name="ardlib-palette"]');
+    try {
+      return JSON.parse(meta.content);
+    } catch (err) {
+      throw new Error("the page carries no colour palette (serve it from the ARD service)");
+    }
+  }
+
   async function main() {
+    PALETTE = readPalette();
     const requests = {
       experiments: fetchJson(`api/experiments?limit=${LIMITS.experiments}`, "experiments"),
       runs: fetchJson(`api/optimization_runs?limit=${LIMITS.runs}`, "optimization_runs"),

@@ -81,7 +81,7 @@ def add_smoke_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_smoke_command(args: argparse.Namespace) -> int:
-    """Run :func:`ardlib.client.smoke` from parsed arguments; print the table; exit status."""
+    """Run :func:`ardlib.deploy.smoke` from parsed arguments; print the table; exit status."""
     from ._smoke import DISALLOWED_ORIGIN, smoke
 
     try:

@@ -22,8 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
-from ardlib.client import Check, Client, SmokeReport, smoke
-from ardlib.client._cli import add_smoke_parser, run_smoke_command
+from ardlib.client import Client
+from ardlib.deploy import SmokeCheck, SmokeReport, smoke
+from ardlib.deploy._cli import add_smoke_parser, run_smoke_command
 
 ALLOWED = "http://dashboard.test"
 DISALLOWED = "https://evil.test"
@@ -278,10 +279,10 @@ def test_dashboard_outcomes_skip_is_never_a_pass(monkeypatch: pytest.MonkeyPatch
         check = report.checks[CHECKS.index("dashboard in browser")]
         assert (check.status, check.detail) == (status, detail)
         assert not check.passed and report.passed == (status == "SKIP")
-    # The real browser check, when its module cannot be imported: skipped.
-    monkeypatch.setitem(sys.modules, "ardlib.client._browser", None)
+    # The real browser check without Playwright: skipped, saying how to install it.
+    monkeypatch.setitem(sys.modules, "playwright.sync_api", None)
     check = run(FakeService(), browser=True).checks[CHECKS.index("dashboard in browser")]
-    assert check.status == "SKIP" and check.detail.startswith("browser check unavailable")
+    assert check.status == "SKIP" and check.detail.endswith("install ardlib[browser]")
 
 
 def test_unreachable_service_fails_fast_with_every_check_accounted_for() -> None:
@@ -300,7 +301,7 @@ def test_unreachable_service_fails_fast_with_every_check_accounted_for() -> None
 
 def test_a_skipped_check_cannot_pass() -> None:
     with pytest.raises(ValueError, match="a skipped check cannot have passed"):
-        Check("x", passed=True, skipped=True)
+        SmokeCheck("x", passed=True, skipped=True)
 
 
 def test_bad_arguments_are_refused() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int, check_real
-from ._client import Client
-from ._retry import RetryPolicy
+from ..client import Client, RetryPolicy
+from ._browser import check_dashboard
 from ._smoke_checks import (
     LISTINGS,
+    Observation,
     Outcome,
     Probe,
     check_cors,
@@ -27,7 +28,7 @@ from ._smoke_checks import (
     check_reasoning,
     check_security_headers,
 )
-from ._smoke_report import Check, LatencySummary, SmokeReport
+from ._smoke_report import LatencySummary, SmokeCheck, SmokeReport
 
 __all__ = ["DISALLOWED_ORIGIN", "LATENCY_PATHS", "smoke"]
 
@@ -80,9 +81,8 @@ def smoke(
         deployment allows is its configuration, so with None as the allowed origin that
         check is skipped (reported as such, never as passed).
     browser : bool or callable, default True
-        False skips the dashboard check; True uses
-        ``ardlib.client._browser.check_dashboard``; a callable with that signature is
-        used instead (tests).
+        False skips the dashboard check; True uses :func:`check_dashboard`; a callable
+        with that signature is used instead (tests).
     client : Client or None
         Client to send requests with (tests inject one with a mock transport); its base
         URL and key are used.  Default: a client on ``base_url`` with ``api_key``.
@@ -151,10 +151,6 @@ def smoke(
     finally:
         if own_client:
             client.close()
-    statuses: dict[int, int] = {}
-    for obs in probe.observed:
-        if obs.status is not None:
-            statuses[obs.status] = statuses.get(obs.status, 0) + 1
     return SmokeReport(
         url=base_url,
         checks=checks,
@@ -162,7 +158,7 @@ def smoke(
         started_at=started,
         seconds=clock() - t0,
         requests=len(probe.observed),
-        status_counts=statuses,
+        status_counts=_status_counts(probe.observed),
         service_version=info.get("version"),
         screenshot=info.get("screenshot"),
     )
@@ -186,17 +182,19 @@ def _skip(reason: str) -> Callable[[], Outcome]:
     return lambda: (None, reason)
 
 
-def _run(name: str, step: Callable[[], Outcome], clock: Callable[[], float]) -> Check:
+def _run(name: str, step: Callable[[], Outcome], clock: Callable[[], float]) -> SmokeCheck:
     t0 = clock()
     try:
         passed, detail = step()
     except Exception as exc:  # a broken check is a failed check, not a crashed run
         passed, detail = False, f"check crashed: {type(exc).__name__}: {exc}"
-    return Check(name, bool(passed), skipped=passed is None, detail=detail, seconds=clock() - t0)
+    return SmokeCheck(
+        name, bool(passed), skipped=passed is None, detail=detail, seconds=clock() - t0
+    )
 
 
-def _not_run(name: str) -> Check:
-    return Check(name, False, detail="not run: the service did not answer GET /health")
+def _not_run(name: str) -> SmokeCheck:
+    return SmokeCheck(name, False, detail="not run: the service did not answer GET /health")
 
 
 def _latency(probe: Probe, path: str, n: int, bound: float, info: dict[str, Any]) -> Outcome:
@@ -208,13 +206,9 @@ def _latency(probe: Probe, path: str, n: int, bound: float, info: dict[str, Any]
     p50, p95, p99, top = (
         np.percentile(times, [50, 95, 99, 100]) if times.size else [float("nan")] * 4
     )
-    statuses: dict[int, int] = {}
-    for o in runs:
-        if o.status is not None:
-            statuses[o.status] = statuses.get(o.status, 0) + 1
     summary = LatencySummary(
         endpoint=f"GET {path}", n=n, p50=float(p50), p95=float(p95), p99=float(p99),
-        max=float(top), bound=bound, statuses=statuses, errors=n - times.size,
+        max=float(top), bound=bound, statuses=_status_counts(runs), errors=n - times.size,
     )  # fmt: skip
     info.setdefault("latency", {})[summary.endpoint] = summary
     detail = (
@@ -228,6 +222,10 @@ def _latency(probe: Probe, path: str, n: int, bound: float, info: dict[str, Any]
     return summary.within_bound, detail
 
 
+def _status_counts(observed: list[Observation]) -> dict[int, int]:
+    return dict(Counter(o.status for o in observed if o.status is not None))
+
+
 def _dashboard(
     browser: bool | DashboardCheck,
     url: str,
@@ -237,13 +235,7 @@ def _dashboard(
 ) -> Outcome:
     if browser is False:
         return None, "disabled (--no-browser)"
-    if browser is True:
-        try:
-            check = importlib.import_module("ardlib.client._browser").check_dashboard
-        except (ImportError, AttributeError) as exc:
-            return None, f"browser check unavailable: {exc}"
-    else:
-        check = browser
+    check = check_dashboard if browser is True else browser
     result = check(url, screenshot=screenshot, timeout=timeout)
     reason = str(getattr(result, "reason", "") or "")
     if getattr(result, "skipped", False):

@@ -1,4 +1,4 @@
-"""The result of :func:`~ardlib.client.smoke`: checks, latency percentiles, renderings."""
+"""The result of :func:`~ardlib.deploy.smoke`: checks, latency percentiles, renderings."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Check", "LatencySummary", "SmokeReport"]
+__all__ = ["LatencySummary", "SmokeCheck", "SmokeReport"]
 
 
 @dataclasses.dataclass(frozen=True)
-class Check:
+class SmokeCheck:
     """One smoke check.
 
     Attributes
@@ -76,14 +76,14 @@ class LatencySummary:
 
 @dataclasses.dataclass(frozen=True)
 class SmokeReport:
-    """Everything one :func:`~ardlib.client.smoke` run saw.
+    """Everything one :func:`~ardlib.deploy.smoke` run saw.
 
     ``passed`` is True only if no check failed (skipped checks do not fail the run).
     ``str(report)`` is the text table; :meth:`to_json` the machine-readable record.
     """
 
     url: str
-    checks: list[Check]
+    checks: list[SmokeCheck]
     latency: dict[str, LatencySummary]
     started_at: datetime
     seconds: float
@@ -98,12 +98,12 @@ class SmokeReport:
         return not any(c.failed for c in self.checks)
 
     @property
-    def failed(self) -> list[Check]:
+    def failed(self) -> list[SmokeCheck]:
         """The checks that failed."""
         return [c for c in self.checks if c.failed]
 
     @property
-    def skipped(self) -> list[Check]:
+    def skipped(self) -> list[SmokeCheck]:
         """The checks that could not run."""
         return [c for c in self.checks if c.skipped]
 

@@ -1,7 +1,7 @@
 """The individual smoke checks, each looking at raw responses through a recording probe.
 
 A check function returns ``(passed, detail)``, with ``passed=None`` for "skipped"; the
-runner in :mod:`._smoke` times it and turns it into a :class:`Check`.
+runner in :mod:`._smoke` times it and turns it into a :class:`SmokeCheck`.
 """
 
 from __future__ import annotations
@@ -13,19 +13,16 @@ from typing import Any
 
 import httpx
 
-from ._client import Client
-from ._errors import ARDError
-from ._events import parse_event
-from ._models import (
-    AI_QUERY_FIELDS,
-    EXPERIMENT_FIELDS,
-    OPTIMIZATION_RUN_FIELDS,
+from ..client import (
     AIQuery,
+    ARDError,
+    Client,
+    Event,
     Experiment,
     OptimizationRun,
+    Records,
+    SSEDecoder,
 )
-from ._records import Records
-from ._sse import SSEDecoder
 
 __all__ = [
     "LISTINGS",
@@ -51,6 +48,16 @@ REASONING_CONTEXT: dict[str, Any] = {
 }
 REASONING_QUERY = "Suggest the next experiment to run."
 
+#: Fields every experiment, optimization run and AI query must carry (the API's contract).
+EXPERIMENT_FIELDS = (
+    "id", "optimization_run_id", "method", "parameters", "context", "noise_estimate",
+    "results", "status", "start_time", "end_time", "error_message", "created_by", "created_at",
+)  # fmt: skip
+OPTIMIZATION_RUN_FIELDS = ("id", "method", "status", "created_at")
+AI_QUERY_FIELDS = (
+    "id", "query", "context", "selected_model", "latency_ms", "input_tokens",
+    "output_tokens", "cost_usd", "created_by", "created_at",
+)  # fmt: skip
 #: path -> (list key, record class, required fields)
 LISTINGS: dict[str, tuple[str, type[Any], tuple[str, ...]]] = {
     "/api/experiments": ("experiments", Experiment, EXPERIMENT_FIELDS),
@@ -221,7 +228,7 @@ def check_reasoning(probe: Probe, *, has_api_key: bool) -> Outcome:
         return False, f"content type {_content_type(response) or 'none'!r}, not text/event-stream"
     decoder = SSEDecoder()
     try:
-        events = [parse_event(sse) for sse in decoder.feed(response.content)]
+        events = [Event.from_sse(sse) for sse in decoder.feed(response.content)]
     except ValueError as exc:
         return False, str(exc)
     kinds = [e.kind for e in events]
