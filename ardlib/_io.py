@@ -170,7 +170,14 @@ def provenance(cwd: PathLike | None = None) -> dict[str, str]:
 
 
 def machine_info() -> dict[str, Any]:
-    """What a timing depends on: CPU, cores, load, Python, NumPy and its BLAS."""
+    """What a timing depends on: CPU, cores, load, Python, NumPy and its BLAS.
+
+    Returns
+    -------
+    dict
+        ``hostname``, ``cpu`` (model name), ``cores``, ``load_average`` (1, 5, 15 min, or
+        None), ``platform``, ``python``, ``numpy`` and ``blas`` (threadpoolctl's view).
+    """
     import numpy as np
 
     cpu = platform.processor() or ""
