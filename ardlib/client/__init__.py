@@ -21,44 +21,6 @@ Errors form one tree; httpx errors are re-raised as these, ``from`` the original
         └── StreamError      an event stream ended without ``done`` or had malformed data
 """
 
-from ._client import Client
-from ._errors import (
-    ARDError,
-    ConnectionFailed,
-    HTTPStatusError,
-    ProtocolError,
-    RateLimited,
-    RequestTimeout,
-    ServerError,
-    StreamError,
-    Unauthorized,
-)
-from ._events import Event
-from ._models import AIQuery, CostAnalysis, Experiment, Health, OptimizationRun
-from ._records import Records
-from ._retry import RetryBudget, RetryPolicy
-from ._sse import ServerSentEvent, SSEDecoder
+import lazy_loader as lazy
 
-__all__ = [
-    "AIQuery",
-    "ARDError",
-    "Client",
-    "ConnectionFailed",
-    "CostAnalysis",
-    "Event",
-    "Experiment",
-    "HTTPStatusError",
-    "Health",
-    "OptimizationRun",
-    "ProtocolError",
-    "RateLimited",
-    "Records",
-    "RequestTimeout",
-    "RetryBudget",
-    "RetryPolicy",
-    "SSEDecoder",
-    "ServerError",
-    "ServerSentEvent",
-    "StreamError",
-    "Unauthorized",
-]
+__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)

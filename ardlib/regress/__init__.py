@@ -24,31 +24,6 @@ Command line: ``ardlib regress check`` (exit 1 on a regression, 2 on a missing o
 baseline), ``ardlib regress update --why TEXT`` and ``ardlib regress detector``.
 """
 
-from ._baseline import DEFAULT_BASELINE, Baseline, BaselineError, load_baseline
-from ._check import DEFAULT_STUDIES, DEFAULT_TOLERANCES, KINDS, check_results
-from ._detector import DEGRADATIONS, DetectorMeasurement, measure_detector
-from ._report import FAILING, VERDICTS, RegressReport
-from ._seeded import DEFAULT_SEEDED_RUNS, SeededRun
-from ._stochastic import compare_regrets
-from ._update import update_baseline
+import lazy_loader as lazy
 
-__all__ = [
-    "DEFAULT_BASELINE",
-    "DEFAULT_SEEDED_RUNS",
-    "DEFAULT_STUDIES",
-    "DEFAULT_TOLERANCES",
-    "DEGRADATIONS",
-    "FAILING",
-    "KINDS",
-    "VERDICTS",
-    "Baseline",
-    "BaselineError",
-    "DetectorMeasurement",
-    "RegressReport",
-    "SeededRun",
-    "check_results",
-    "compare_regrets",
-    "load_baseline",
-    "measure_detector",
-    "update_baseline",
-]
+__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)
