@@ -120,6 +120,11 @@ def write_index(reports_dir: str | Path = "reports") -> Path:
     HTML page does not exist is listed as missing.  The page has no timestamp of its own, so
     the same metrics give the same bytes.
 
+    Parameters
+    ----------
+    reports_dir : str or path-like, default "reports"
+        Folder holding ``metrics/`` and the report pages.
+
     Returns
     -------
     Path

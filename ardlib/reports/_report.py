@@ -31,7 +31,17 @@ __all__ = ["Check", "Report"]
 
 @dataclass(frozen=True)
 class Check:
-    """One named pass/fail check of a report, with a line of detail."""
+    """One named pass/fail check of a report, with a line of detail.
+
+    Attributes
+    ----------
+    name : str
+        Unique within its report.
+    passed : bool
+        Whether the check held.
+    detail : str
+        One line saying what was measured against what bound.
+    """
 
     name: str
     passed: bool
@@ -88,7 +98,12 @@ class Report:
         self.inputs: dict[str, str] = {}
 
     def header(self) -> str:
-        """One Markdown line: when, from which revision and ardlib version."""
+        """One Markdown line: when, from which revision and ardlib version.
+
+        Returns
+        -------
+        str
+        """
         m = self.meta
         return (
             f"Generated {m['generated_at']} from ardlib {m['ardlib_version']}, "
@@ -96,14 +111,48 @@ class Report:
         )
 
     def check(self, name: str, passed: bool, detail: str = "") -> bool:
-        """Record a check; returns ``passed`` (as a bool) so a cell can branch on it."""
+        """Record a check.
+
+        Parameters
+        ----------
+        name : str
+            Unique within the report; shown in the check table and the failure message.
+        passed : bool
+            Whether the check held (anything truthy counts).
+        detail : str, optional
+            What was measured against what bound; white space is folded.
+
+        Returns
+        -------
+        bool
+            ``passed`` as a bool, so a cell can branch on it.
+
+        Raises
+        ------
+        ValueError
+            If the report already has a check named ``name``.
+        """
         if any(c.name == name for c in self.checks):
             raise ValueError(f"Report {self.name!r} already has a check named {name!r}.")
         self.checks.append(Check(str(name), bool(passed), " ".join(str(detail).split())))
         return bool(passed)
 
     def metric(self, key: str, value: Any) -> Any:
-        """Record ``value`` under ``key`` in the metrics JSON; returns ``value``."""
+        """Record ``value`` under ``key`` in the metrics JSON.
+
+        Parameters
+        ----------
+        key : str
+            Top-level key; not one of the keys the report writes itself (``report``,
+            ``checks``, ``figures``, ``inputs``).
+        value : JSON-able
+            NumPy scalars and arrays are converted when the file is written.
+
+        Returns
+        -------
+        object
+            ``value``, unchanged.
+        """
         if key in {"report", "checks", "figures", "inputs"}:
             raise ValueError(f"The 'key' parameter of Report.metric must not be {key!r}.")
         self.metrics[key] = value
@@ -140,6 +189,16 @@ class Report:
     def input(self, path: str | os.PathLike[str]) -> Path:
         """Record a file the report reads (its sha256 goes into the provenance).
 
+        Parameters
+        ----------
+        path : str or path-like
+            The input file.
+
+        Returns
+        -------
+        Path
+            ``path``, so a call can wrap the place the file is read.
+
         Raises
         ------
         FileNotFoundError
@@ -162,7 +221,13 @@ class Report:
         return bool(self.checks) and not self.failed
 
     def check_table(self) -> Any:
-        """The checks as a pandas DataFrame (``check``, ``passed``, ``detail``)."""
+        """The checks as a table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``check``, ``passed``, ``detail``, one row per check in order.
+        """
         import pandas as pd
 
         return pd.DataFrame(
@@ -171,7 +236,19 @@ class Report:
         )
 
     def record(self, summary: str) -> dict[str, Any]:
-        """The ``"report"`` object of the metrics JSON (what the index lists)."""
+        """The ``"report"`` object of the metrics JSON (what the index lists).
+
+        Parameters
+        ----------
+        summary : str
+            One line for the index.
+
+        Returns
+        -------
+        dict
+            ``name``, ``title``, ``html``, ``passed``, ``summary`` and the provenance of
+            :attr:`meta`.
+        """
         return {
             "name": self.name,
             "title": self.title,

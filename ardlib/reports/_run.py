@@ -57,9 +57,14 @@ class ReportResult:
 
 
 class ReportFailed(RuntimeError):
-    """A report notebook raised (or timed out, or its kernel died); ``result`` has details.
+    """A report notebook raised (or timed out, or its kernel died).
 
     The HTML page was written before this was raised; it shows the failing cell's error.
+
+    Parameters
+    ----------
+    result : ReportResult
+        The failed run's details, kept as ``.result``.
     """
 
     def __init__(self, result: ReportResult) -> None:

@@ -64,6 +64,14 @@ def save_figure(
     The files carry no creation date or software version, so the same figure gives the
     same bytes on every run (DVC then sees no change).
 
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    stem : str
+        File name without folder or extension.
+    figures_dir : str or path-like, default "reports/figures"
+        Created if missing.
+
     Returns
     -------
     (Path, Path)

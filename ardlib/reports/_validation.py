@@ -112,7 +112,21 @@ def reproducibility_check(
 ) -> ReproducibilityResult:
     """Run a small Branin study (random, Sobol, GP-BO; noise-free and noisy) with 1 process
     worker, 2 process workers, again with 2, and on a thread pool, each in a fresh store,
-    and compare the SHA-256 of the combined result files."""
+    and compare the SHA-256 of the combined result files.
+
+    Parameters
+    ----------
+    budget : int, default 12
+        Evaluations per campaign.
+    replicates : int, default 2
+        Replicates per (noise, planner).
+    master_seed : int, default 0
+        The study's master seed.
+
+    Returns
+    -------
+    ReproducibilityResult
+    """
     from ..study import NoiseSpec, PlannerSpec, ProblemSpec, Study
 
     study = Study(
@@ -154,6 +168,19 @@ def convergence_bands(
     """Median of ``metric`` over replicates per (problem, noise, planner, step), with a
     percentile-bootstrap confidence band of the median (scipy.stats.bootstrap, vectorized
     over steps).
+
+    Parameters
+    ----------
+    results : DataFrame
+        Study results (one row per cell and step).
+    metric : str, default "regret_rec"
+        The column summarized.
+    confidence : float, default 0.95
+        Confidence level of the band.
+    n_resamples : int, default 999
+        Bootstrap resamples.
+    rng : int or Generator
+        Seeds the bootstrap.
 
     Returns
     -------
@@ -204,6 +231,19 @@ def describe_comparison(table: pd.DataFrame, *, problem: str, metric_label: str)
 
     Every statement is derived from the table (winner, Holm-adjusted p, A12). A planner is
     called best only when it is significantly better than every other planner of its cell.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :attr:`ardlib.stats.Comparison.table`.
+    problem : str
+        The problem whose rows are described.
+    metric_label : str
+        How the statements name the compared metric.
+
+    Returns
+    -------
+    list of str
     """
     lines = []
     t = table[table["problem"] == problem]
@@ -260,8 +300,33 @@ def sentinel_check(
 ) -> SentinelResult:
     """Does ``better`` beat ``worse`` at ``budget`` evaluations with Holm-corrected
     ``p < alpha``? The Holm family is every planner pair at every noise level of the
-    results at that step; ``noise`` (default: the first label in sorted order, the
-    noise-free setting in the standard study) selects the row judged."""
+    results at that step.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Study results.
+    budget : int, default 30
+        Judged after this many evaluations.
+    alpha : float, default 0.001
+        The Holm-corrected p-value must be below it.
+    better, worse : str
+        The planner expected to win and the one expected to lose.
+    noise : str, optional
+        The noise label judged; default the first label in sorted order (the noise-free
+        setting in the standard study).
+    metric : str, default "regret_rec"
+        The compared column.
+
+    Returns
+    -------
+    SentinelResult
+
+    Raises
+    ------
+    ValueError
+        If the results hold no comparison of ``better`` and ``worse`` at ``noise``.
+    """
     at = results[results["step"] == budget - 1]
     comp = compare_planners(at, metric=metric, step=budget - 1, ci=False)
     t = comp.table
@@ -281,7 +346,23 @@ def sentinel_check(
 
 def plot_convergence(bands: pd.DataFrame, *, problem: str, ylabel: str, log: bool = True) -> Any:
     """Median curves with confidence bands, one panel per noise level, one colour per
-    planner (fixed across figures). Returns the matplotlib Figure."""
+    planner (fixed across figures).
+
+    Parameters
+    ----------
+    bands : DataFrame
+        :func:`convergence_bands` output.
+    problem : str
+        The problem drawn (also the title).
+    ylabel : str
+        Label of the y axis.
+    log : bool, default True
+        Logarithmic y axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     import matplotlib.pyplot as plt
 
     from ._style import planner_color
@@ -340,8 +421,14 @@ class StudySummary:
     digest: str
 
     def final_medians(self) -> dict[str, dict[str, float]]:
-        """Median final value with its CI per planner (``noise/planner`` when several
-        noise levels)."""
+        """Median final value with its CI per planner.
+
+        Returns
+        -------
+        dict
+            ``planner`` (``noise/planner`` when there are several noise levels) ->
+            ``{"median", "low", "high"}``.
+        """
         s = self.comparison.summary
         several = s["noise"].nunique() > 1
         return {
