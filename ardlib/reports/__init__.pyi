@@ -1,6 +1,6 @@
 """Public names of ardlib.reports (read by lazy_loader.attach_stub and type checkers)."""
 
-from ._catalog import problem_catalog
+from ._catalog import plot_catalog_errors, problem_catalog, record_catalog
 from ._explorer import Explorer
 from ._html import render_html
 from ._index import report_metadata, report_record, write_index
@@ -36,8 +36,10 @@ __all__ = [
     "load_params",
     "paper_style",
     "planner_color",
+    "plot_catalog_errors",
     "plot_convergence",
     "problem_catalog",
+    "record_catalog",
     "render_html",
     "report_metadata",
     "report_record",

@@ -9,17 +9,17 @@ plain HTML table without Jupyter.
 from __future__ import annotations
 
 import html
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._io import write_atomic
 from ..objectives import get_problem, list_problems
-from ._index import report_record
+from ._report import Report
 
-__all__ = ["TITLE", "catalog_metrics", "plot_catalog_errors", "problem_catalog", "write_catalog"]
+__all__ = ["TITLE", "plot_catalog_errors", "problem_catalog", "record_catalog", "write_catalog"]
 
 TITLE = "Benchmark problem catalog"
 _COLUMNS = (
@@ -72,31 +72,44 @@ def problem_catalog(max_ulps: float = 64.0) -> list[dict[str, Any]]:
     return rows
 
 
-def _failed(rows: list[dict[str, Any]]) -> list[str]:
-    return [str(r["name"]) for r in rows if r["ok"] is False]
+def record_catalog(report: Report, rows: list[dict[str, Any]], max_ulps: float) -> str:
+    """Record the catalog's metrics and its one check in ``report``.
 
+    Parameters
+    ----------
+    report : Report
+        The problems report being built.
+    rows : list of dict
+        :func:`problem_catalog` output.
+    max_ulps : float
+        The tolerance the rows were checked against.
 
-def catalog_metrics(rows: list[dict[str, Any]], max_ulps: float) -> dict[str, Any]:
-    """The metrics JSON of the catalog: the index's ``"report"`` object, then the rows."""
-    failed = _failed(rows)
+    Returns
+    -------
+    str
+        The summary line for the index, e.g. ``"20 problems, 17 optima checked, 0 failed"``.
+    """
+    failed = [str(r["name"]) for r in rows if r["ok"] is False]
     n_checked = sum(r["ok"] is not None for r in rows)
     summary = f"{len(rows)} problems, {n_checked} optima checked, {len(failed)} failed"
     if failed:
         summary += f" ({', '.join(failed)})"
-    return {
-        "report": report_record("problems", TITLE, passed=not failed, summary=summary),
-        "max_error_ulps": max_ulps,
-        "n_problems": len(rows),
-        "n_failed": len(failed),
-        "failed": failed,
-        "problems": [
+    report.check(f"stored optima within {max_ulps:g} ulps", not failed, summary)
+    report.metric("max_error_ulps", max_ulps)
+    report.metric("n_problems", len(rows))
+    report.metric("n_failed", len(failed))
+    report.metric("failed", failed)
+    report.metric(
+        "problems",
+        [
             {
                 k: (None if isinstance(v, float) and not math.isfinite(v) else v)
                 for k, v in r.items()
             }
             for r in rows
         ],
-    }
+    )
+    return summary
 
 
 def plot_catalog_errors(rows: list[dict[str, Any]], max_ulps: float) -> Any:
@@ -122,25 +135,38 @@ def plot_catalog_errors(rows: list[dict[str, Any]], max_ulps: float) -> Any:
     return fig
 
 
-def write_catalog(out_dir: str | Path = "reports", max_ulps: float = 64.0) -> dict[str, Any]:
+def write_catalog(out_dir: str | Path = "reports", max_ulps: float = 64.0) -> Report:
     """Write ``<out_dir>/problems.html`` (a plain table) and ``metrics/problems.json``.
 
-    The Jupyter-free form of ``notebooks/problems.ipynb``.  Returns the metrics.
+    The Jupyter-free form of ``notebooks/problems.ipynb``, with the same metrics.
+
+    Parameters
+    ----------
+    out_dir : str or path-like, default "reports"
+        The reports folder.
+    max_ulps : float, default 64.0
+        Tolerance of the optimum check.
+
+    Returns
+    -------
+    Report
+        The finished report (its :attr:`Report.passed` is the verdict).
     """
     out = Path(out_dir)
     rows = problem_catalog(max_ulps)
-    metrics = catalog_metrics(rows, max_ulps)
-    (out / "metrics").mkdir(parents=True, exist_ok=True)
-    (out / "metrics" / "problems.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    report = Report("problems", TITLE, metrics_path=out / "metrics" / "problems.json")
+    summary = record_catalog(report, rows, max_ulps)
+    report.finish(summary, raise_on_failure=False)
     e = html.escape
     head = "".join(f"<th>{e(h)}</th>" for _, h in _COLUMNS)
     body = "\n".join(
         "<tr>" + "".join(f"<td>{e(str(r[k]))}</td>" for k, _ in _COLUMNS) + "</tr>" for r in rows
     )
-    (out / "problems.html").write_text(
+    write_atomic(
+        out / "problems.html",
         f"<!doctype html><meta charset='utf-8'><title>{e(TITLE)}</title>"
         "<h1>Benchmark problems and their verified optima</h1>"
-        f"<p>{e(metrics['report']['summary'])}.</p>"
-        f"<table border=1 cellpadding=4><tr>{head}</tr>\n{body}</table>\n"
+        f"<p>{e(summary)}.</p>"
+        f"<table border=1 cellpadding=4><tr>{head}</tr>\n{body}</table>\n",
     )
-    return metrics
+    return report
