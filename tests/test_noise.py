@@ -540,16 +540,19 @@ def test_bad_specs_are_named_in_the_error(spec: object, message: str) -> None:
         noise_from_spec(spec)  # type: ignore[arg-type]
 
 
-def test_random_walk_is_one_path_per_campaign_seed() -> None:
-    """With a campaign seed, per-step generators still read one coherent walk."""
-    obj = BOWL
-    drift = DriftNoise(rate=1.0, kind="random_walk")
-    X = np.array([[0.1, 0.5]])
-    per_step = [drift.observe(obj, X, step=t, rng=1000 + t, campaign_seed=7) for t in range(30)]
-    offsets = np.array([o.y[0] - o.y_true[0] for o in per_step])
-    batch = drift.observe(obj, np.repeat(X, 30, axis=0), step=np.arange(30), rng=5, campaign_seed=7)
-    np.testing.assert_array_equal(offsets, batch.y - batch.y_true)
-    # a walk: increments are the iid N(0, 1) draws, not fresh N(0, t) draws per step
-    assert np.all(np.abs(np.diff(offsets)) < 6.0)
-    other = drift.observe(obj, np.repeat(X, 30, axis=0), step=np.arange(30), rng=5, campaign_seed=8)
-    assert not np.array_equal(other.y, batch.y)
+def test_composed_random_walks_draw_independent_paths() -> None:
+    """Noise models draw only from the generator they are given: two unit random walks
+    composed add up to a walk whose increments have variance 2 (independent paths), not 4
+    (the same path twice, as a shared campaign seed once made them)."""
+    X = np.repeat(np.array([[0.1, 0.5]]), 400, axis=0)
+    steps = np.arange(400)
+    walk = DriftNoise(rate=1.0, kind="random_walk")
+    both = Compose(walk, DriftNoise(rate=1.0, kind="random_walk"))
+    obs = both.observe(BOWL, X, step=steps, rng=5)
+    increments = np.diff(obs.y - obs.y_true)
+    lo, hi = 2 * stats.chi2.ppf([0.0001, 0.9999], df=399) / 399  # 99.98% band for variance 2
+    assert lo < increments.var(ddof=1) < hi < 4
+    again = both.observe(BOWL, X, step=steps, rng=5)
+    np.testing.assert_array_equal(again.y, obs.y)  # same generator state, same paths
+    other = both.observe(BOWL, X, step=steps, rng=6)
+    assert not np.array_equal(other.y, obs.y)

@@ -265,12 +265,12 @@ class DriftNoise(_Model):
     steps ``[0, 1, ..., 9]`` in one call, one at a time (each call given a generator in that
     same state), or in any order and batching gives the same offset for each step.
 
-    When the observation carries a ``campaign_seed`` (``observe(..., campaign_seed=s)``,
-    which the study engine always passes), the path is drawn from that seed instead of
-    ``rng``, so one campaign sees one coherent walk even though every step gets its own
-    ``rng``. Without it, coherence across steps requires the same generator state at
-    every step; a different generator per step gives the correct marginal
-    ``N(0, t * rate**2)`` at each step but from independent paths.  Steps must lie in
+    The path comes from ``rng`` and nothing else (two random walks composed draw two
+    independent paths).  Coherence across separate calls therefore requires a generator in
+    the same state at every call; a different generator per call -- as a study gives each
+    batch its own noise stream -- gives the correct marginal ``N(0, t * rate**2)`` at each
+    step but from independent paths.  Observe a whole campaign's steps in one call for one
+    coherent walk.  Steps must lie in
     ``[0, 10_000_000]``; the path up to the largest step is generated, so the cost is
     linear in that step.
     """
@@ -292,10 +292,7 @@ class DriftNoise(_Model):
         if s["kind"] == "linear":
             offset = s["rate"] * obs.step.astype(float)
         else:
-            src = rng
-            if obs.campaign_seed is not None:
-                src = np.random.default_rng([obs.campaign_seed, 0x6472696674])  # "drift"
-            offset = s["rate"] * _walk(src, obs.step)
+            offset = s["rate"] * _walk(rng, obs.step)
         return _measured(obs, obs.y + offset)
 
 

@@ -39,10 +39,6 @@ class Observation:
         Why each failed experiment failed; None for successes.
     step : ndarray of int, shape (n,)
         Campaign step of each experiment (drives drift models).
-    campaign_seed : int or None
-        Seed identifying the whole campaign, for models whose state must persist across
-        steps (a random-walk drift): each step gets its own ``rng`` (common random numbers),
-        so a path shared by all steps needs this campaign-level seed.
     """
 
     X: NDArray[np.float64]
@@ -52,7 +48,6 @@ class Observation:
     failed: NDArray[np.bool_]
     reason: tuple[str | None, ...]
     step: NDArray[np.int64]
-    campaign_seed: int | None = None
 
     def with_(self, **changes: object) -> Observation:
         """A copy with some fields replaced (observations are immutable)."""
@@ -69,7 +64,6 @@ class NoiseModel(ABC):
         *,
         step: int | ArrayLike = 0,
         rng: RNGLike = None,
-        campaign_seed: int | None = None,
     ) -> Observation:
         """Run the experiments at ``X`` on ``objective`` and report what was measured.
 
@@ -80,10 +74,7 @@ class NoiseModel(ABC):
         step : int or array-like of shape (n,), default 0
             Campaign step index of each experiment.
         rng : None, int, SeedSequence or Generator
-            Draws this call's noise.
-        campaign_seed : int, optional
-            Seed of the campaign, for models with state across steps (see
-            :class:`Observation`); the study engine passes the cell seed.
+            Draws this call's noise; the only source of randomness.
 
         Returns
         -------
@@ -101,7 +92,6 @@ class NoiseModel(ABC):
             failed=np.zeros(n, dtype=bool),
             reason=(None,) * n,
             step=steps,
-            campaign_seed=None if campaign_seed is None else int(campaign_seed),
         )
         return self.transform(objective, obs, as_generator(rng))
 

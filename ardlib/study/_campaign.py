@@ -158,7 +158,7 @@ def _measure(
     """Observe ``X`` (the batch starting at step ``t``): y_obs, failed, reasons, y_true."""
     n = X.shape[0]
     rng = np.random.default_rng(derive_seed(seed, "noise", t))
-    obs = noise.observe(problem, X, step=np.arange(t, t + n), rng=rng, campaign_seed=seed)
+    obs = noise.observe(problem, X, step=np.arange(t, t + n), rng=rng)
     y = np.asarray(obs.y, dtype=float).reshape(n)
     failed = np.asarray(obs.failed, dtype=bool).reshape(n) | np.isnan(y)
     reasons: list[str | None] = [
