@@ -18,8 +18,9 @@ from ardlib.objectives import (
     load_dataset,
     replicate_noise_sd,
 )
-from ardlib.objectives._datasets import REPO_ROOT, default_data_root
+from ardlib.objectives._datasets import default_data_root
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared" / "datasets"
 
 pytestmark = pytest.mark.skipif(
@@ -131,8 +132,16 @@ def test_known_values() -> None:
 
 def test_default_root_resolution(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("ARDLIB_DATA_DIR", raising=False)
-    own = REPO_ROOT / "data" / "raw"
-    assert default_data_root() == (own if own.is_dir() else SHARED)
+    monkeypatch.delenv("ARDLIB_DATASETS_SRC", raising=False)
+    work = tmp_path / "work" / "repo"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)  # nothing is found relative to the installed package
+    with pytest.raises(FileNotFoundError, match=r"No datasets folder: .*ARDLIB_DATA_DIR"):
+        default_data_root()
+    monkeypatch.setenv("ARDLIB_DATASETS_SRC", str(SHARED))
+    assert default_data_root() == SHARED
+    (work / "data" / "raw").mkdir(parents=True)
+    assert default_data_root() == Path("data", "raw")  # the project's own copy wins
     root = Path(shutil.copytree(SHARED / "suzuki", tmp_path / "suzuki")).parent
     monkeypatch.setenv("ARDLIB_DATA_DIR", str(root))
     assert default_data_root() == root

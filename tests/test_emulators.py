@@ -28,8 +28,8 @@ from ardlib.objectives import (
 )
 from ardlib.objectives import _emulator_fit as fit
 from ardlib.objectives import _emulator_simplex as sx
-from ardlib.objectives._datasets import REPO_ROOT
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared" / "datasets"
 pytestmark = pytest.mark.skipif(
     not (SHARED / "README.md").is_file(),

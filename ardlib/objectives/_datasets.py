@@ -8,16 +8,18 @@ names and bounds, ``default_goal``, constraints).
 Where the data is read from (``root=None``), first match wins:
 
 1. the environment variable ``ARDLIB_DATA_DIR``;
-2. ``<repo>/data/raw`` if that folder exists (the project's own, versioned copy, written by
-   :func:`import_datasets`);
-3. ``<repo>/../shared/datasets`` (the shared source folder beside the repository).
+2. ``data/raw`` in the working directory, if it exists (the project's own, versioned copy,
+   written by :func:`import_datasets`);
+3. the environment variable ``ARDLIB_DATASETS_SRC``, else ``../shared/datasets`` relative
+   to the working directory (the shared source folder beside the repository), if it
+   exists.
 
-``<repo>`` is the parent of the ``ardlib`` package directory.
+Nothing is found relative to where the package is installed: pass ``root`` (or set one of
+the variables) to read data from anywhere else.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -30,6 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._io import sha256_bytes, sha256_file, sha256_json, write_atomic
 from ._base import Goal
 
 __all__ = [
@@ -44,7 +47,6 @@ __all__ = [
 #: The datasets :func:`import_datasets` copies and the emulators are built from.
 DATASET_NAMES: tuple[str, ...] = ("crossed_barrel", "fullerenes", "hplc", "photo_pce10", "suzuki")
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 _DATA_FILES = ("data.csv", "config.json")
 _LICENSE = "LICENSE-olympus"
 _README = "README.md"
@@ -63,19 +65,30 @@ REFERENCES: Mapping[str, str] = MappingProxyType(
 )
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def default_source() -> Path:
+    """Where :func:`import_datasets` copies from by default: ``$ARDLIB_DATASETS_SRC``, else
+    ``../shared/datasets`` relative to the working directory."""
+    return Path(os.environ.get("ARDLIB_DATASETS_SRC") or Path("..", "shared", "datasets"))
 
 
 def default_data_root() -> Path:
-    """The folder datasets are read from when ``root`` is None (see the module docstring)."""
+    """The folder datasets are read from when ``root`` is None (see the module docstring).
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the places tried and the environment variables, when none exists.
+    """
     env = os.environ.get("ARDLIB_DATA_DIR")
     if env:
         return Path(env)
-    own = REPO_ROOT / "data" / "raw"
-    if own.is_dir():
-        return own
-    return REPO_ROOT.parent / "shared" / "datasets"
+    for candidate in (Path("data", "raw"), default_source()):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(
+        f"No datasets folder: neither data/raw nor {str(default_source())!r} exists in "
+        f"{str(Path.cwd())!r}; pass root=..., or set ARDLIB_DATA_DIR (or ARDLIB_DATASETS_SRC)."
+    )
 
 
 # ------------------------------------------------------------------------------- import
@@ -95,17 +108,9 @@ def _required_files(src: Path) -> list[str]:
     return rel
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def _dataset_hash(files: Mapping[str, str]) -> str:
     """sha256 of the manifest's ``files`` mapping as canonical (sorted, compact) JSON."""
-    text = json.dumps(dict(sorted(files.items())), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    return sha256_json(dict(files))
 
 
 def _provenance(readme: str, files: Mapping[str, str], dataset_hash: str) -> str:
@@ -146,10 +151,10 @@ def import_datasets(
 
     Parameters
     ----------
-    src : path, default ``<repo>/../shared/datasets``
+    src : path, default ``$ARDLIB_DATASETS_SRC`` or ``../shared/datasets``
         Folder holding ``README.md``, ``LICENSE-olympus`` and ``<name>/data.csv``,
         ``<name>/config.json`` for every name in :data:`DATASET_NAMES`.
-    dst : path, default ``<repo>/data/raw``
+    dst : path, default ``data/raw`` (relative to the working directory)
         Destination; created if missing.  Files there are overwritten.
 
     Returns
@@ -165,22 +170,22 @@ def import_datasets(
     FileNotFoundError
         If ``src`` is missing or lacks a required file (the message names it).
     """
-    src_p = Path(src) if src is not None else REPO_ROOT.parent / "shared" / "datasets"
-    dst_p = Path(dst) if dst is not None else REPO_ROOT / "data" / "raw"
+    src_p = Path(src) if src is not None else default_source()
+    dst_p = Path(dst) if dst is not None else Path("data", "raw")
     rel_paths = _required_files(src_p)
     files: dict[str, str] = {}
     for rel in rel_paths:
         data = (src_p / rel).read_bytes()
-        _write_atomic(dst_p / rel, data)
-        files[rel] = hashlib.sha256(data).hexdigest()
-        if _sha256(dst_p / rel) != files[rel]:  # pragma: no cover - disk corruption
+        write_atomic(dst_p / rel, data)
+        files[rel] = sha256_bytes(data)
+        if sha256_file(dst_p / rel) != files[rel]:  # pragma: no cover - disk corruption
             raise OSError(f"Copy of {rel} into {str(dst_p)!r} does not match its source.")
     dataset_hash = _dataset_hash(files)
     manifest = {"files": dict(sorted(files.items())), "dataset_hash": dataset_hash}
     readme = (src_p / _README).read_text(encoding="utf-8")
     provenance = _provenance(readme, files, dataset_hash)
-    _write_atomic(dst_p / "PROVENANCE.md", provenance.encode())
-    _write_atomic(dst_p / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
+    write_atomic(dst_p / "PROVENANCE.md", provenance)
+    write_atomic(dst_p / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 
@@ -338,8 +343,8 @@ def load_dataset(name: str, root: str | os.PathLike[str] | None = None) -> Datas
     for arr in (x, y, bounds):
         arr.flags.writeable = False
     digests = {
-        "data.csv": hashlib.sha256(raw).hexdigest(),
-        "config.json": _sha256(folder / "config.json"),
+        "data.csv": sha256_bytes(raw),
+        "config.json": sha256_file(folder / "config.json"),
     }
     return Dataset(
         name=str(name),

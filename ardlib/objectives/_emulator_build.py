@@ -3,8 +3,9 @@
 :func:`build_emulators` writes ``<out_dir>/<name>.json`` per dataset.  The registry's
 ``"emulator:<name>"`` problems come from :func:`load_emulator`: the saved artifact in the
 folder named by the environment variable ``ARDLIB_EMULATOR_DIR``, else in
-``<repo>/data/emulators``, when ``<name>.json`` exists there; otherwise a build from the
-dataset (seconds).  Either way the result is cached for the life of the process.
+``data/emulators`` relative to the working directory, when ``<name>.json`` exists there;
+otherwise a build from the dataset (seconds).  Either way the result is cached for the
+life of the process.
 Mixture datasets are served as a :class:`~ardlib.objectives.SimplexEmulator`.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 
 from .._validation import check_real
 from ._base import Objective
-from ._datasets import DATASET_NAMES, REPO_ROOT, default_data_root
+from ._datasets import DATASET_NAMES, default_data_root
 from ._emulators import Emulator, SimplexEmulator
 
 __all__ = ["build_emulators", "load_emulator"]
@@ -27,9 +28,9 @@ _CACHE: dict[tuple[str, str, str, int], Emulator] = {}
 
 
 def default_emulator_dir() -> Path:
-    """``$ARDLIB_EMULATOR_DIR`` if set, else ``<repo>/data/emulators``."""
+    """``$ARDLIB_EMULATOR_DIR`` if set, else ``data/emulators`` in the working directory."""
     env = os.environ.get("ARDLIB_EMULATOR_DIR")
-    return Path(env) if env else REPO_ROOT / "data" / "emulators"
+    return Path(env) if env else Path("data", "emulators")
 
 
 def _metrics(emu: Emulator, path: Path) -> dict[str, Any]:
