@@ -73,20 +73,36 @@ def test_cross_validation_meets_floor_and_is_calibrated(name: str) -> None:
 
 def test_below_floor_refuses_to_build() -> None:
     with pytest.raises(ValueError, match=r"dataset 'suzuki'.*R\^2 = 0\.9\d+.*min_r2 = 0\.999"):
-        Emulator("suzuki", data_root=SHARED, min_r2=0.999)
+        Emulator.fit("suzuki", data_root=SHARED, min_r2=0.999)
 
 
 def test_bad_settings() -> None:
     with pytest.raises(ValueError, match=r"'max_fit_points' parameter of Emulator.*>= 10"):
-        Emulator("suzuki", data_root=SHARED, max_fit_points=5)
+        Emulator.fit("suzuki", data_root=SHARED, max_fit_points=5)
     with pytest.raises(ValueError, match=r"'n_folds' parameter of Emulator"):
-        Emulator("suzuki", data_root=SHARED, n_folds=1)
+        Emulator.fit("suzuki", data_root=SHARED, n_folds=1)
     with pytest.raises(FileNotFoundError, match="'nope'"):
-        Emulator("nope", data_root=SHARED)
+        Emulator.fit("nope", data_root=SHARED)
+
+
+def test_constructor_only_stores_a_fitted_state() -> None:
+    first = built("suzuki")
+    same = Emulator(
+        first.dataset,
+        theta=first.theta_,
+        cv=first.cv_,
+        optimizer=first.optimizers,
+        rng=first.rng,
+        build_seconds=1.0,
+    )
+    X = first.dataset.X[:20]
+    np.testing.assert_array_equal(same.evaluate_true(X), first.evaluate_true(X))
+    assert same.optimal_value == first.optimal_value and same.build_seconds_ == 1.0
+    assert same.to_dict() == {**first.to_dict(), "build_seconds": 1.0}
 
 
 def test_build_is_deterministic() -> None:
-    again = Emulator("suzuki", data_root=SHARED)
+    again = Emulator.fit("suzuki", data_root=SHARED)
     first = built("suzuki")
     np.testing.assert_array_equal(again.theta_, first.theta_)
     np.testing.assert_array_equal(again.optimizers, first.optimizers)

@@ -94,7 +94,7 @@ def build_emulators(
     out = Path(out_dir) if out_dir is not None else default_emulator_dir()
     metrics: dict[str, dict[str, Any]] = {}
     for name in names if names is not None else DATASET_NAMES:
-        emu = Emulator(name, data_root=data_root, min_r2=min_r2, rng=rng)
+        emu = Emulator.fit(name, data_root=data_root, min_r2=min_r2, rng=rng)
         path = emu.save(out / f"{name}.json")
         metrics[name] = _metrics(emu, path)
     return metrics
@@ -136,7 +136,9 @@ def load_emulator(
     key = (str(name), str(path.resolve()), str(root.resolve()), stamp)
     if key not in _CACHE:
         _CACHE[key] = (
-            Emulator.load(path, data_root=root) if stamp >= 0 else Emulator(name, data_root=root)
+            Emulator.load(path, data_root=root)
+            if stamp >= 0
+            else Emulator.fit(name, data_root=root)
         )
     return _CACHE[key]
 

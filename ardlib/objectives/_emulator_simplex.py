@@ -21,17 +21,8 @@ Duchi et al. 2008, "Efficient projections onto the l1-ball", ICML (for :func:`pr
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-
-from .._validation import check_points
-from ._base import Objective
-
-if TYPE_CHECKING:
-    from ._emulators import Emulator
-    from ._noise import GaussianNoise
 
 Array = NDArray[np.float64]
 
@@ -134,68 +125,3 @@ def _readonly(a: ArrayLike) -> Array:
 def off_simplex_rows(X: Array) -> NDArray[np.intp]:
     """Rows of ``X`` whose sum differs from one by more than :data:`SIMPLEX_ATOL`."""
     return np.flatnonzero(np.abs(X.sum(axis=1) - 1.0) > SIMPLEX_ATOL)
-
-
-class SimplexEmulator(Objective):
-    """A mixture emulator seen from the box ``[0, 1]^(d-1)``, for box-bounded planners.
-
-    ``u`` maps to the mixture ``x = box_to_simplex(u)`` by uniform stick breaking:
-    ``v_i = 1 - (1 - u_i)^(1/(d-i))``, ``x_i = v_i prod_{j<i} (1 - v_j)``,
-    ``x_d = prod_j (1 - v_j)`` (so ``x >= 0``, ``sum(x) = 1``, and uniform ``u`` gives
-    uniform mixtures).  Values, goal, noise and name are the wrapped emulator's.
-
-    Parameters
-    ----------
-    emulator : Emulator
-        An emulator with ``simplex`` True.
-
-    Attributes
-    ----------
-    emulator : Emulator
-    optimizers : ndarray of shape (1, d-1)
-        The emulator's optimizer in box coordinates.
-    noise_sd : float
-    """
-
-    def __init__(self, emulator: Emulator) -> None:
-        if not getattr(emulator, "simplex", False):
-            raise ValueError(
-                "The 'emulator' parameter of SimplexEmulator must be an Emulator of mixture "
-                f"data (simplex=True). Got {emulator!r}."
-            )
-        self.emulator = emulator
-        self._set_box(np.tile([0.0, 1.0], (emulator.dim - 1, 1)))
-        self.bounds = _readonly(self.bounds)
-        self.goal = emulator.goal
-        self.noise_sd = emulator.noise_sd
-        self.reference = (
-            f"{emulator.reference}; mixture parametrized by uniform stick breaking of "
-            f"[0, 1]^{self.dim}"
-        )
-        assert emulator.optimizers is not None
-        self.optimizers = _readonly(simplex_to_box(np.asarray(emulator.optimizers)))
-        self.optimal_value = float(self.evaluate_true(self.optimizers)[0])
-
-    @property
-    def name(self) -> str:  # type: ignore[override]
-        """Registry name, the wrapped emulator's."""
-        return self.emulator.name
-
-    def to_simplex(self, U: ArrayLike) -> Array:
-        """Mixtures (n, d) of box points ``U`` (n, d-1)."""
-        return box_to_simplex(check_points(U, self.bounds, name="U", owner=type(self).__name__))
-
-    def from_simplex(self, X: ArrayLike) -> Array:
-        """Box points (n, d-1) of mixtures ``X`` (n, d); inverse of :meth:`to_simplex`."""
-        pts = check_points(X, self.emulator.bounds, owner=f"{type(self).__name__}.from_simplex")
-        return simplex_to_box(pts)
-
-    def noise_model(self) -> GaussianNoise:
-        """The wrapped emulator's measurement noise."""
-        return self.emulator.noise_model()
-
-    def _evaluate(self, X: Array) -> Array:
-        return self.emulator.evaluate_true(box_to_simplex(X))
-
-    def __repr__(self) -> str:
-        return f"SimplexEmulator({self.emulator!r})"

@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._io import write_atomic
 from .._rng import as_generator
 from .._threads import single_threaded_blas
 from .._validation import check_int, check_points, check_real
@@ -66,10 +67,11 @@ from ._emulator_fit import (
 )
 from ._emulator_simplex import (
     SIMPLEX_ATOL,
-    SimplexEmulator,
     _readonly,
+    box_to_simplex,
     off_simplex_rows,
     project_simplex,
+    simplex_to_box,
 )
 from ._noise import GaussianNoise
 
@@ -83,23 +85,29 @@ _OPTIMUM_RTOL = 1e-9  # stored vs recomputed optimum on load
 class Emulator(Objective):
     """GP posterior mean of a laboratory dataset, as a benchmark problem.
 
-    Building fits the GP, cross-validates it and searches the optimum (seconds); use
-    :meth:`load` for a saved build.
+    Build one with :meth:`fit` (fits the GP, cross-validates it and searches the optimum:
+    seconds) or read a saved build with :meth:`load`; the constructor only stores a fitted
+    state (and conditions the GP on the data with it).
 
     Parameters
     ----------
-    dataset : Dataset or str
-        The data, or a dataset name read with :func:`~ardlib.objectives.load_dataset`.
-    data_root : path, optional
-        Where a dataset name is read from (default resolution of ``load_dataset``).
-    max_fit_points : int >= 10, default 300
-        Rows used to fit the hyperparameters (drawn by ``rng`` when the data has more).
-    n_folds : int >= 2, default 5
-        Folds of the cross-validation.
-    min_r2 : float <= 1, default 0.7
-        Floor on the cross-validated R^2; below it the build raises.
-    rng : int, default 0
-        Seed of the subsample, folds and optimum search (an int so saved builds record it).
+    dataset : Dataset
+        The data.
+    theta : array-like
+        GP hyperparameters (log lengthscales, log signal and noise variance) in
+        standardized units.
+    cv : CVResult
+        The cross-validation of the build.
+    optimizer : array-like of shape (d,) or (1, d)
+        The best posterior-mean point found by the build (clipped into the box).
+    max_fit_points, n_folds : int
+        Settings the build used (see :meth:`fit`).
+    min_r2 : float
+        The R^2 floor the build was held to.
+    rng : int
+        Seed of the build.
+    build_seconds : float, optional
+        Wall time of the build.
 
     Attributes
     ----------
@@ -127,6 +135,28 @@ class Emulator(Objective):
 
     def __init__(
         self,
+        dataset: Dataset,
+        *,
+        theta: ArrayLike,
+        cv: CVResult,
+        optimizer: ArrayLike,
+        max_fit_points: int = 300,
+        n_folds: int = 5,
+        min_r2: float = 0.7,
+        rng: int = 0,
+        build_seconds: float = float("nan"),
+    ) -> None:
+        self.max_fit_points, self.n_folds = max_fit_points, n_folds
+        self.min_r2, self.rng = min_r2, rng
+        self._set_dataset(dataset)
+        self._set_model(np.asarray(theta, dtype=float))
+        self.cv_ = cv
+        self.build_seconds_ = float(build_seconds)
+        self._set_optimum(np.asarray(optimizer, dtype=float).reshape(1, -1))
+
+    @classmethod
+    def fit(
+        cls,
         dataset: Dataset | str,
         *,
         data_root: str | os.PathLike[str] | None = None,
@@ -134,38 +164,70 @@ class Emulator(Objective):
         n_folds: int = 5,
         min_r2: float = 0.7,
         rng: int = 0,
-    ) -> None:
-        owner = type(self).__name__
+    ) -> Emulator:
+        """Build an emulator: fit the GP, cross-validate it, search the optimum (seconds).
+
+        Parameters
+        ----------
+        dataset : Dataset or str
+            The data, or a dataset name read with :func:`~ardlib.objectives.load_dataset`.
+        data_root : path, optional
+            Where a dataset name is read from (default resolution of ``load_dataset``).
+        max_fit_points : int >= 10, default 300
+            Rows used to fit the hyperparameters (drawn by ``rng`` when there are more).
+        n_folds : int >= 2, default 5
+            Folds of the cross-validation.
+        min_r2 : float <= 1, default 0.7
+            Floor on the cross-validated R^2; below it the build raises.
+        rng : int, default 0
+            Seed of the subsample, folds and optimum search (an int so builds record it).
+
+        Returns
+        -------
+        Emulator
+
+        Raises
+        ------
+        ValueError
+            On a bad setting (named), a constant measurement, or a cross-validated R^2
+            below ``min_r2``.
+        """
+        owner = f"{cls.__name__}.fit"
         ds = load_dataset(dataset, data_root) if isinstance(dataset, str) else dataset
-        self.max_fit_points = check_int(max_fit_points, "max_fit_points", owner=owner, low=10)
-        self.n_folds = check_int(n_folds, "n_folds", owner=owner, low=2)
-        self.min_r2 = check_real(min_r2, "min_r2", owner=owner, high=1.0)
-        self.rng = check_int(rng, "rng", owner=owner, low=0)
+        max_fit_points = check_int(max_fit_points, "max_fit_points", owner=owner, low=10)
+        n_folds = check_int(n_folds, "n_folds", owner=owner, low=2)
+        min_r2 = check_real(min_r2, "min_r2", owner=owner, high=1.0)
+        rng = check_int(rng, "rng", owner=owner, low=0)
         start = time.perf_counter()
-        gen = as_generator(self.rng)
-        self._set_dataset(ds)
+        gen = as_generator(rng)
         if y_scale(ds.y) <= 0.0:
             raise ValueError(f"Dataset {ds.name!r} has a constant measurement; nothing to emulate.")
-        theta = fit_theta(self._Xu, ds.y, max_fit_points=self.max_fit_points, rng=gen)
-        self.cv_ = cross_validate(
-            self._Xu,
-            ds.y,
-            theta,
-            n_folds=self.n_folds,
-            max_fit_points=self.max_fit_points,
-            rng=gen,
+        self = cls.__new__(cls)  # the box and unit-cube data, before any fitting
+        self._set_dataset(ds)
+        theta = fit_theta(self._Xu, ds.y, max_fit_points=max_fit_points, rng=gen)
+        cv = cross_validate(
+            self._Xu, ds.y, theta, n_folds=n_folds, max_fit_points=max_fit_points, rng=gen
         )
-        if not self.cv_.r2 >= self.min_r2:
+        if not cv.r2 >= min_r2:
             raise ValueError(
-                f"Emulator for dataset {ds.name!r} has cross-validated R^2 = {self.cv_.r2:.4f}, "
-                f"below the floor min_r2 = {self.min_r2:g}; refusing to build it."
+                f"Emulator for dataset {ds.name!r} has cross-validated R^2 = {cv.r2:.4f}, "
+                f"below the floor min_r2 = {min_r2:g}; refusing to build it."
             )
         self._set_model(theta)
         sign = 1.0 if self.goal == "maximize" else -1.0
         anchors = ds.X if self.simplex else self._Xu
         best = search_optimum(self._mean, sign, anchors, simplex=self.simplex, rng=gen)
-        self._set_optimum(self._from_unit(best[None, :]))
-        self.build_seconds_ = time.perf_counter() - start
+        return cls(
+            ds,
+            theta=theta,
+            cv=cv,
+            optimizer=self._from_unit(best[None, :]),
+            max_fit_points=max_fit_points,
+            n_folds=n_folds,
+            min_r2=min_r2,
+            rng=rng,
+            build_seconds=time.perf_counter() - start,
+        )
 
     # ------------------------------------------------------------------ set-up helpers
     def _set_dataset(self, ds: Dataset) -> None:
@@ -303,12 +365,7 @@ class Emulator(Objective):
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the build to ``path`` (JSON; parent folders created). Returns the path."""
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, out)
-        return out
+        return write_atomic(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def load(
@@ -346,16 +403,19 @@ class Emulator(Objective):
                     f"{str(src)!r} was built: sha256 {ds.sha256.get(fname)} != stored "
                     f"{digest}. Rebuild the emulator (build_emulators)."
                 )
-        self = cls.__new__(cls)
         settings = state["settings"]
-        self.max_fit_points, self.n_folds = settings["max_fit_points"], settings["n_folds"]
-        self.min_r2, self.rng = settings["min_r2"], settings["rng"]
-        self._set_dataset(ds)
-        self._set_model(np.array(state["theta"], dtype=float))
-        self.cv_ = CVResult(**state["cv"])
-        self.build_seconds_ = float(state["build_seconds"])
-        stored = float(state["optimum"]["value"])
-        value = self._set_optimum(np.array(state["optimum"]["optimizers"], dtype=float))
+        self = cls(
+            ds,
+            theta=state["theta"],
+            cv=CVResult(**state["cv"]),
+            optimizer=state["optimum"]["optimizers"],
+            max_fit_points=settings["max_fit_points"],
+            n_folds=settings["n_folds"],
+            min_r2=settings["min_r2"],
+            rng=settings["rng"],
+            build_seconds=state["build_seconds"],
+        )
+        stored, value = float(state["optimum"]["value"]), float(self.optimal_value or 0.0)
         if not abs(value - stored) <= _OPTIMUM_RTOL * abs(stored):
             raise ValueError(
                 f"Emulator artifact {str(src)!r}: stored optimum {stored!r} but the model gives "
@@ -365,3 +425,68 @@ class Emulator(Objective):
 
     def __repr__(self) -> str:
         return f"Emulator({self.dataset.name!r}, n={self.dataset.n}, dim={self.dim})"
+
+
+class SimplexEmulator(Objective):
+    """A mixture emulator seen from the box ``[0, 1]^(d-1)``, for box-bounded planners.
+
+    ``u`` maps to the mixture ``x = box_to_simplex(u)`` by uniform stick breaking:
+    ``v_i = 1 - (1 - u_i)^(1/(d-i))``, ``x_i = v_i prod_{j<i} (1 - v_j)``,
+    ``x_d = prod_j (1 - v_j)`` (so ``x >= 0``, ``sum(x) = 1``, and uniform ``u`` gives
+    uniform mixtures).  Values, goal, noise and name are the wrapped emulator's.
+
+    Parameters
+    ----------
+    emulator : Emulator
+        An emulator with ``simplex`` True.
+
+    Attributes
+    ----------
+    emulator : Emulator
+    optimizers : ndarray of shape (1, d-1)
+        The emulator's optimizer in box coordinates.
+    noise_sd : float
+    """
+
+    def __init__(self, emulator: Emulator) -> None:
+        if not getattr(emulator, "simplex", False):
+            raise ValueError(
+                "The 'emulator' parameter of SimplexEmulator must be an Emulator of mixture "
+                f"data (simplex=True). Got {emulator!r}."
+            )
+        self.emulator = emulator
+        self._set_box(np.tile([0.0, 1.0], (emulator.dim - 1, 1)))
+        self.bounds = _readonly(self.bounds)
+        self.goal = emulator.goal
+        self.noise_sd = emulator.noise_sd
+        self.reference = (
+            f"{emulator.reference}; mixture parametrized by uniform stick breaking of "
+            f"[0, 1]^{self.dim}"
+        )
+        assert emulator.optimizers is not None
+        self.optimizers = _readonly(simplex_to_box(np.asarray(emulator.optimizers)))
+        self.optimal_value = float(self.evaluate_true(self.optimizers)[0])
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        """Registry name, the wrapped emulator's."""
+        return self.emulator.name
+
+    def to_simplex(self, U: ArrayLike) -> Array:
+        """Mixtures (n, d) of box points ``U`` (n, d-1)."""
+        return box_to_simplex(check_points(U, self.bounds, name="U", owner=type(self).__name__))
+
+    def from_simplex(self, X: ArrayLike) -> Array:
+        """Box points (n, d-1) of mixtures ``X`` (n, d); inverse of :meth:`to_simplex`."""
+        pts = check_points(X, self.emulator.bounds, owner=f"{type(self).__name__}.from_simplex")
+        return simplex_to_box(pts)
+
+    def noise_model(self) -> GaussianNoise:
+        """The wrapped emulator's measurement noise."""
+        return self.emulator.noise_model()
+
+    def _evaluate(self, X: Array) -> Array:
+        return self.emulator.evaluate_true(box_to_simplex(X))
+
+    def __repr__(self) -> str:
+        return f"SimplexEmulator({self.emulator!r})"
