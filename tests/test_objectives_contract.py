@@ -38,7 +38,7 @@ import numpy as np
 import pytest
 from mpmath import mp, mpf
 
-from ardlib.objectives import Objective, _analytic, _registry
+from ardlib.objectives import Objective, _analytic, _registry, check_ground_truth, ulps
 from ardlib.objectives import _reference as ref
 from ardlib.objectives._registry import get_problem, list_problems, register_problem
 
@@ -187,6 +187,28 @@ def test_optimal_value_matches_reference(case: tuple[str, Objective, np.random.G
         exact = ref.reference_value(name, x.tolist(), **_params(problem))
         err = abs(float(exact - mpf(f_star)))
         assert err <= RTOL * (abs(f_star) if f_star else 1.0), (x, exact)
+
+
+def test_library_ground_truth_check_passes(
+    case: tuple[str, Objective, np.random.Generator],
+) -> None:
+    """The checker the reports and the baseline use, at this suite's tolerance (1e-13
+    relative is 450 ulps)."""
+    name, problem, rng = case
+    if name not in list_problems():
+        pytest.skip("check_ground_truth takes registered names only")
+    check = check_ground_truth(name, max_ulps=450.0, n_points=5, rng=rng)
+    assert check.passed, check
+    if problem.optimal_value is not None and problem.optimizers is not None:
+        assert check.optimum_ulps_stored is not None
+
+
+def test_ulps_in_closed_form() -> None:
+    assert ulps(1.0 + 2**-52, 1.0) == 1.0  # one step of the spacing at 1
+    assert ulps(2.0, 2.0 + 4 * 2**-51) == 4.0  # scale max(|a|, |b|): spacing 2**-51
+    assert ulps(1e-300, 0.0) == 1e-300 / 2**-52  # floor at 1: no subnormal blow-up
+    assert ulps(3.0, 3.0 + 2**-50, scale=1024.0) == 2**-50 / 2**-42
+    assert math.isnan(ulps(float("nan"), 1.0))
 
 
 def test_optimizers_are_local_minima(case: tuple[str, Objective, np.random.Generator]) -> None:

@@ -15,6 +15,7 @@ from ._base import Goal, Objective
 from ._datasets import *  # noqa: F403
 from ._emulator_build import *  # noqa: F403
 from ._emulators import *  # noqa: F403
+from ._ground_truth import GroundTruthCheck, check_ground_truth, ulps
 from ._noise import *  # noqa: F403
 from ._noise_base import NoiseModel, Observation
 from ._reference import reference_gradient, reference_value, term_scale
@@ -22,12 +23,15 @@ from ._registry import *  # noqa: F403
 
 __all__ = [
     "Goal",
+    "GroundTruthCheck",
     "NoiseModel",
     "Objective",
     "Observation",
+    "check_ground_truth",
     "reference_gradient",
     "reference_value",
     "term_scale",
+    "ulps",
     *_analytic.__all__,
     *_datasets.__all__,
     *_emulator_build.__all__,

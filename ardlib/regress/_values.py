@@ -22,7 +22,7 @@ import numpy as np
 from mpmath import nstr
 from numpy.typing import NDArray
 
-from ..objectives import get_problem, list_problems
+from ..objectives import get_problem, list_problems, ulps
 from ..objectives._base import Objective
 from ..objectives._reference import TERMS, reference_value, term_scale
 from ._report import make_row
@@ -76,11 +76,11 @@ def _point_entry(name: str, problem: Objective, x: NDArray[np.float64]) -> dict[
     ref = reference_value(name, x.tolist(), **_params(problem))
     terms = float(term_scale(name, x.tolist(), **_params(problem)))
     scale = max(abs(float(ref)), terms / 100, 1e-3)
-    ulps = abs(float(value - ref)) / np.spacing(scale)
-    if not ulps <= MAX_ULPS:
+    err = ulps(value, ref, scale)
+    if not err <= MAX_ULPS:
         raise ValueError(
             f"{name}.evaluate_true({x.tolist()}) = {value!r} disagrees with the 50-digit "
-            f"reference {ref} by {ulps:.3g} ulps of {scale:.3g} (> {MAX_ULPS:g}): fix the "
+            f"reference {ref} by {err:.3g} ulps of {scale:.3g} (> {MAX_ULPS:g}): fix the "
             "implementation before recording a baseline."
         )
     entry.update(scale=scale, reference=nstr(ref, 25))
@@ -116,10 +116,9 @@ def record_reference() -> list[dict[str, Any]]:
 
 def _value_row(name: str, base: float, cur: float, scale: float, max_ulps: float) -> dict[str, Any]:
     tol = float(max_ulps * np.spacing(scale))
-    diff = abs(cur - base)
-    ulps = diff / np.spacing(scale)
-    verdict = "pass" if diff <= tol else "regressed"
-    detail = "identical" if diff == 0 else f"|diff| = {diff:.3g} ({ulps:.3g} ulps of {scale:.3g})"
+    diff, err = abs(cur - base), ulps(cur, base, scale)
+    verdict = "pass" if err <= max_ulps else "regressed"
+    detail = "identical" if diff == 0 else f"|diff| = {diff:.3g} ({err:.3g} ulps of {scale:.3g})"
     return make_row("reference", name, verdict, detail, baseline=base, current=cur, tolerance=tol)
 
 

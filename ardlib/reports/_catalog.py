@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._io import write_atomic
-from ..objectives import get_problem, list_problems
+from ..objectives import check_ground_truth, get_problem, list_problems
 from ._report import Report
 
 __all__ = ["TITLE", "plot_catalog_errors", "problem_catalog", "record_catalog", "write_catalog"]
@@ -34,41 +34,40 @@ _COLUMNS = (
 )
 
 
-def _ulps(a: float, b: float) -> float:
-    """Distance between two floats in units in the last place of ``max(|a|, |b|, 1)``.
-
-    The floor at 1 keeps the measure meaningful for optima at 0, where the spacing of
-    floats is subnormal and any rounding residue would count as billions of ulps.
-    """
-    return float(abs(a - b) / np.spacing(max(abs(a), abs(b), 1.0)))
-
-
 def problem_catalog(max_ulps: float = 64.0) -> list[dict[str, Any]]:
     """One record per registered problem: metadata and the worst optimizer error in ulps.
 
-    Records hold ``name``, ``dim``, ``goal``, ``optimal_value``, ``reference``,
-    ``n_optimizers``, ``max_error_ulps`` (None without a known optimum) and ``ok``
-    (``max_error_ulps <= max_ulps``; None without a known optimum; False for a NaN error).
+    The error is :attr:`ardlib.objectives.GroundTruthCheck.optimum_ulps_stored` (the one
+    tolerance rule of :func:`ardlib.objectives.ulps`).
+
+    Parameters
+    ----------
+    max_ulps : float, default 64.0
+        Tolerance of the optimum check.
+
+    Returns
+    -------
+    list of dict
+        ``name``, ``dim``, ``goal``, ``optimal_value``, ``reference``, ``n_optimizers``,
+        ``max_error_ulps`` (None without a known optimum) and ``ok`` (``max_error_ulps <=
+        max_ulps``; None without a known optimum; False for a NaN error).
     """
     rows = []
     for name in list_problems():
         p = get_problem(name)
-        row: dict[str, Any] = {
-            "name": name,
-            "dim": p.dim,
-            "goal": p.goal,
-            "optimal_value": p.optimal_value,
-            "reference": p.reference,
-        }
-        if p.optimal_value is not None and p.optimizers is not None:
-            vals = p.evaluate_true(p.optimizers)
-            err = max(_ulps(float(v), float(p.optimal_value)) for v in vals)
-            row.update(
-                n_optimizers=int(p.optimizers.shape[0]), max_error_ulps=err, ok=err <= max_ulps
-            )
-        else:
-            row.update(n_optimizers=0, max_error_ulps=None, ok=None)
-        rows.append(row)
+        err = check_ground_truth(name, max_ulps=max_ulps, n_points=0).optimum_ulps_stored
+        rows.append(
+            {
+                "name": name,
+                "dim": p.dim,
+                "goal": p.goal,
+                "optimal_value": p.optimal_value,
+                "reference": p.reference,
+                "n_optimizers": 0 if err is None else int(np.asarray(p.optimizers).shape[0]),
+                "max_error_ulps": err,
+                "ok": None if err is None else bool(err <= max_ulps),
+            }
+        )
     return rows
 
 

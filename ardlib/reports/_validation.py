@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,8 +17,7 @@ from numpy.typing import NDArray
 from scipy.stats import bootstrap
 
 from .._rng import RNGLike, as_generator
-from ..objectives import get_problem, list_problems
-from ..objectives._reference import reference_value, term_scale
+from ..objectives import check_ground_truth, list_problems
 from ..stats import compare_planners
 
 __all__ = [
@@ -35,58 +34,37 @@ __all__ = [
 ]
 
 
-def _ulps(ours: float, ref: Any, scale: float) -> float:
-    """|ours - ref| in units in the last place of ``scale`` (>= the value's magnitude)."""
-    return float(abs(float(ours - ref)) / np.spacing(scale))
-
-
 def accuracy_table(n_points: int = 20, *, max_ulps: float = 64.0, rng: RNGLike = 0) -> pd.DataFrame:
     """Every registered analytic problem against the independent 50-digit reference.
 
-    For each problem: the worst error at its stored optimizers (against its stored
-    ``optimal_value`` and against the reference) and at ``n_points`` uniform random points
-    in the box (against the reference), in ulps of ``max(|f|, sum|terms| / 100, 1e-3)``:
-    where the published formula's terms cancel, that scale, not ``|f|``, bounds what double
-    arithmetic can resolve (see :func:`ardlib.objectives.term_scale`).
+    One :func:`ardlib.objectives.check_ground_truth` per problem: the worst error at its
+    stored optimizers (against its stored ``optimal_value`` and against the reference) and
+    at ``n_points`` uniform random points in the box (against the reference), in ulps of
+    the one scale rule of :func:`ardlib.objectives.ulps`.
+
+    Parameters
+    ----------
+    n_points : int, default 20
+        Random points per problem.
+    max_ulps : float, default 64.0
+        Tolerance of every error.
+    rng : int or Generator
+        Draws the random points (one generator across problems, in registry order).
 
     Returns
     -------
     DataFrame
         One row per problem: ``problem``, ``dim``, ``optimal_value``,
         ``optimum_ulps_stored``, ``optimum_ulps_reference``, ``random_ulps_max``,
-        ``random_ulps_median``, ``passed`` (all three errors <= ``max_ulps``).
+        ``random_ulps_median``, ``passed`` (all errors <= ``max_ulps``).
     """
     gen = as_generator(rng)
-    rows = []
-    for name in list_problems():
-        if ":" in name:  # emulators have no closed form to check
-            continue
-        p = get_problem(name)
-        kwargs = {"m": p.m} if hasattr(p, "m") else {}
-        row: dict[str, Any] = {"problem": name, "dim": p.dim, "optimal_value": p.optimal_value}
-        if p.optimizers is not None and p.optimal_value is not None:
-            f_opt = p.evaluate_true(p.optimizers)
-            fs = float(p.optimal_value)
-            row["optimum_ulps_stored"] = max(_ulps(v, fs, max(abs(fs), 1.0)) for v in f_opt)
-            row["optimum_ulps_reference"] = max(
-                _ulps(v, reference_value(name, x, **kwargs), max(abs(fs), 1.0))
-                for v, x in zip(f_opt, p.optimizers, strict=True)
-            )
-        lo, hi = p.bounds[:, 0], p.bounds[:, 1]
-        X = lo + gen.random((n_points, p.dim)) * (hi - lo)
-        errs = []
-        for v, x in zip(p.evaluate_true(X), X, strict=True):
-            ref = reference_value(name, x, **kwargs)
-            scale = max(abs(float(ref)), float(term_scale(name, x, **kwargs)) / 100, 1e-3)
-            errs.append(_ulps(v, ref, scale))
-        row["random_ulps_max"] = float(np.max(errs))
-        row["random_ulps_median"] = float(np.median(errs))
-        checks = [row["random_ulps_max"]] + [
-            row[k] for k in ("optimum_ulps_stored", "optimum_ulps_reference") if k in row
-        ]
-        row["passed"] = bool(max(checks) <= max_ulps)
-        rows.append(row)
-    return pd.DataFrame(rows)
+    rows = [
+        asdict(check_ground_truth(name, max_ulps=max_ulps, n_points=n_points, rng=gen))
+        for name in list_problems()
+        if ":" not in name  # emulators have no closed form to check
+    ]
+    return pd.DataFrame(rows).drop(columns="max_ulps")
 
 
 @dataclass(frozen=True)
