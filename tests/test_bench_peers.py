@@ -1,31 +1,25 @@
-"""The peer comparison harness: adapters for BoTorch, scikit-optimize and Optuna behind
-ask/tell/recommend, the shared initial design, the study table and its summary.
+"""The peer comparison: adapters for BoTorch, scikit-optimize and Optuna behind
+ask/tell/recommend (``ardlib.planners``), run as an ordinary study and analysed with
+``ardlib.stats`` (``ardlib.bench.compare_peers``).
 
 Tests that run a peer library are ``slow`` and skipped when the ``peers`` extra is missing;
-the missing-package message, the fairness guard and the summary run without the peers.
+the missing-package message, the pairing guard and the analysis run without the peers.
 """
 
 from __future__ import annotations
 
 import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from ardlib.bench._peer_summary import summarize_peers
-from ardlib.bench._peers import (
-    PEERS,
-    BoTorchPlanner,
-    OptunaPlanner,
-    SkoptPlanner,
-    make_planner,
-    run_peer_study,
-)
+from ardlib.bench import compare_peers, peer_study
 from ardlib.objectives import get_problem
-from ardlib.planners import BayesianOptimization, RandomSearch, Sobol
+from ardlib.planners import BayesianOptimization, BoTorchPlanner, OptunaPlanner, SkoptPlanner
+from ardlib.study import PlannerSpec, Study
 
 # adapter, the module it needs, constructor options that keep the test quick
 ADAPTERS: dict[str, tuple[type, str, dict[str, Any]]] = {
@@ -67,83 +61,51 @@ def test_missing_peer_names_the_extra(name: str, monkeypatch: pytest.MonkeyPatch
         planner.ask()
 
 
-def test_make_planner_rejects_unknown_name() -> None:
-    with pytest.raises(ValueError, match="'name' parameter of make_planner must be one of"):
-        make_planner("hyperopt", bounds=[[0.0, 1.0]])
+def test_peer_study_names_bad_planners() -> None:
+    with pytest.raises(ValueError, match="'planners' parameter of peer_study"):
+        peer_study(["branin"], ["ardlib", "hyperopt"])
+    with pytest.raises(ValueError, match="including 'ardlib'"):
+        peer_study(["branin"], ["botorch"])
+    study = peer_study(["branin"], ["ardlib", "botorch"], budget=12, replicates=3)
+    assert [p["cls"] for p in study.spec()["planners"]] == [
+        "ardlib.planners.BayesianOptimization",
+        "ardlib.planners.BoTorchPlanner",
+    ]
 
 
-def _sobol(**kw: Any) -> Sobol:
-    kw.pop("n_initial")
-    return Sobol(**kw)
-
-
-def test_study_table_without_peers() -> None:
-    # A Sobol planner with the same rng proposes BO's initial design, so it pairs with it.
-    df = run_peer_study(
-        ["branin"],
-        {"ardlib": PEERS["ardlib"], "sobol": _sobol},
+def _study(other: str, cls: str, **params: Any) -> Study:
+    return Study(
+        problems=["branin"],
+        planners=[
+            PlannerSpec("ardlib", "ardlib.planners.BayesianOptimization", {"n_initial": 4}),
+            PlannerSpec(other, cls, params),
+        ],
+        noises=[None],
+        replicates=6,
         budget=8,
-        n_initial=4,
-        seeds=[3, 4],
+        master_seed=3,
     )
-    assert len(df) == 2 * 2 * 8
-    assert list(df["phase"].iloc[:8]) == ["initial"] * 4 + ["model"] * 4
-    for _, g in df.groupby(["planner", "seed"]):
-        regret = g.sort_values("step")["regret"].to_numpy()
-        assert np.all(np.diff(regret) <= 0) and np.all(regret >= 0)
-        assert np.all(g["ask_ms"] >= 0)
-    X0 = df[df["phase"] == "initial"].groupby(["seed", "planner"])["x"].apply(list)
-    assert X0.loc[(3, "ardlib")] == X0.loc[(3, "sobol")] != X0.loc[(4, "ardlib")]
 
 
-def test_study_refuses_unpaired_initial_designs() -> None:
-    def random(**kw: Any) -> RandomSearch:
-        kw.pop("n_initial")
-        return RandomSearch(**kw)
+def test_compare_peers_pairs_timings_and_regret(tmp_path: Path) -> None:
+    # A Sobol planner with the same rng asks BO's initial design, so it pairs with it.
+    result = _study("sobol", "ardlib.planners.Sobol").run(tmp_path, max_workers=1, progress=False)
+    table = compare_peers(result).table
+    row = table.iloc[0]
+    assert len(table) == 1 and (row.problem, row.peer, row.n) == ("branin", "sobol", 6)
+    # Sobol' asks are a table lookup; a GP-BO ask fits a model: the peer is much faster.
+    assert row.speedup < 0.5 and row.speedup_low <= row.speedup <= row.speedup_high
+    final = result.results[result.results["step"] == 7]
+    assert row.regret_peer == final[final.planner == "sobol"]["regret_rec"].median()
+    assert 0 <= row.p_value <= row.p_holm <= 1
 
+
+def test_compare_peers_refuses_unpaired_initial_designs(tmp_path: Path) -> None:
+    result = _study("random", "ardlib.planners.RandomSearch").run(
+        tmp_path, max_workers=1, progress=False
+    )
     with pytest.raises(RuntimeError, match="different initial design"):
-        run_peer_study(
-            ["branin"], {"ardlib": PEERS["ardlib"], "random": random}, budget=3, n_initial=2,
-            seeds=[0],
-        )  # fmt: skip
-
-
-def _frame(ref_ms: float, peer_ms: float, ref_final: list[float], peer_final: list[float]):
-    rows = []
-    for planner, ms, finals in (("ardlib", ref_ms, ref_final), ("peer", peer_ms, peer_final)):
-        for seed, final in enumerate(finals):
-            for step in range(4):
-                rows.append(
-                    {"problem": "p", "planner": planner, "seed": seed, "step": step,
-                     "phase": "initial" if step < 2 else "model", "ask_ms": ms,
-                     "regret": final + (3 - step)}
-                )  # fmt: skip
-    return pd.DataFrame(rows)
-
-
-def test_summary_ratio_and_regret_difference() -> None:
-    # ardlib 10x faster, better on every one of 8 seeds: exact two-sided p = 2 / 2**8.
-    df = _frame(2.0, 20.0, [0.0] * 8, [float(k) for k in range(1, 9)])
-    row = summarize_peers(df, rng=0).iloc[0]
-    assert (row.ratio, row.ratio_low, row.ratio_high) == (0.1, 0.1, 0.1)
-    assert row.speedup == pytest.approx(10.0)
-    assert row.regret_diff == -4.5 and row.regret_diff_low < -4.5 < row.regret_diff_high
-    assert row.p_value == pytest.approx(2 / 2**8)
-    assert not row.worse
-    worse = summarize_peers(_frame(2.0, 20.0, [float(k) for k in range(1, 9)], [0.0] * 8))
-    assert bool(worse.iloc[0].worse)
-
-
-def test_summary_times_only_model_steps_up_to_max_n() -> None:
-    df = _frame(2.0, 20.0, [0.0] * 6, [1.0] * 6)
-    df.loc[df["phase"] == "initial", "ask_ms"] = 1000.0  # never timed
-    df.loc[(df["planner"] == "ardlib") & (df["step"] == 3), "ask_ms"] = 1000.0
-    assert summarize_peers(df, max_n=2).iloc[0].ratio == pytest.approx(0.1)
-
-
-def test_summary_rejects_unknown_reference() -> None:
-    with pytest.raises(ValueError, match="'reference' parameter of summarize_peers"):
-        summarize_peers(_frame(1.0, 1.0, [0.0] * 2, [0.0] * 2), reference="botorch")
+        compare_peers(result)
 
 
 # --------------------------------------------------------------------------------------
@@ -200,10 +162,22 @@ def test_adapter_is_deterministic_given_the_seed(name: str) -> None:
 @BOTORCH_RETRY
 @pytest.mark.parametrize("name", NAMES)
 def test_adapter_maximizes_by_negating(name: str) -> None:
-    # The suzuki emulator is maximized; regret of the best point must improve on the design.
+    # The suzuki emulator is maximized; the best point must improve on the design.
     problem = get_problem("emulator:suzuki")
-    df = run_peer_study(
-        [problem], {name: lambda **kw: _peer(name, **kw)}, budget=9, n_initial=4, seeds=[0]
-    )
-    assert df["regret"].iloc[-1] <= df["regret"].iloc[3]
-    assert np.all(df["regret"] >= -1e-9)
+    planner = _peer(name, bounds=problem.bounds, rng=0, n_initial=4)
+    for _ in range(9):
+        X = planner.ask()
+        planner.tell(X, problem.evaluate_true(X))
+    assert planner.y_.max() >= planner.y_[:4].max()
+    np.testing.assert_array_equal(planner.recommend(), planner.X_[np.argmax(planner.y_)])
+
+
+def test_bench_peers_command_names_a_bad_planner(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ardlib.cli import main
+
+    out = tmp_path / "peers.json"
+    assert main(["bench", "peers", "--planners", "hyperopt", "--out", str(out)]) == 2
+    assert "'planners' parameter of peer_study" in capsys.readouterr().err
+    assert not out.exists()

@@ -71,6 +71,13 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
         "--sizes", type=int, nargs="+", default=[10, 50, 100, 200], help="n of the latency cells"
     )
     plan.add_argument("--out", help="also write the result as JSON here")
+    peers = bsub.add_parser("peers", help="ardlib's GP-BO beside BoTorch, skopt and Optuna")
+    peers.add_argument("--problems", nargs="+", default=["branin", "hartmann6", "emulator:suzuki"])
+    peers.add_argument("--planners", nargs="+", default=["ardlib", "botorch", "skopt", "optuna"])
+    peers.add_argument("--replicates", type=int, default=10, help="paired seeds per problem")
+    peers.add_argument("--budget", type=int, default=40, help="evaluations per campaign")
+    peers.add_argument("--store", default="data/benchmarks/peer_store", help="result store")
+    peers.add_argument("--out", default="data/benchmarks/peers.json")
 
 
 def _names(args: argparse.Namespace) -> list[str]:
@@ -223,6 +230,23 @@ def _planners(args: argparse.Namespace) -> int:
     return 0
 
 
+def _peers(args: argparse.Namespace) -> int:
+    from .._io import write_json
+    from ._peers import run_peers
+
+    comparison = run_peers(
+        args.problems,
+        args.planners,
+        budget=args.budget,
+        replicates=args.replicates,
+        store=args.store,
+    )
+    print(comparison.table.to_string(index=False))
+    write_json(args.out, comparison.to_json())
+    print(f"wrote {args.out}")
+    return 0
+
+
 _COMMANDS = {
     "list": _list,
     "run": _run,
@@ -231,4 +255,5 @@ _COMMANDS = {
     "detector": _detector,
     "profile": _profile,
     "planners": _planners,
+    "peers": _peers,
 }

@@ -61,6 +61,13 @@ def benchmark(
     return register
 
 
+def _registry() -> dict[str, Benchmark]:
+    """The registry, after ardlib's own definitions (``_suite``) have registered."""
+    from . import _suite  # noqa: F401  (importing registers the benchmarks)
+
+    return _REGISTRY
+
+
 def get_benchmark(name: str) -> Benchmark:
     """The registered benchmark ``name``.
 
@@ -70,7 +77,7 @@ def get_benchmark(name: str) -> Benchmark:
         Naming the registered benchmarks when ``name`` is unknown.
     """
     try:
-        return _REGISTRY[name]
+        return _registry()[name]
     except KeyError:
         raise KeyError(
             f"No benchmark named {name!r}. Registered: {', '.join(sorted(_REGISTRY))}."
@@ -96,4 +103,4 @@ def list_benchmarks(pattern: str | None = None, *, include_slow: bool = True) ->
             return True
         return fnmatch.fnmatchcase(b.name, pattern) or pattern in b.name or pattern == b.group
 
-    return [b for b in _REGISTRY.values() if keep(b)]
+    return [b for b in _registry().values() if keep(b)]
