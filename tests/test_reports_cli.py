@@ -13,15 +13,11 @@ from ardlib.cli import main
 
 # Writes its parameters and a metrics file with a "report" object; fails when told to.
 BODY = """\
-import json
-from pathlib import Path
-from ardlib.reports import report_record
-Path("reports/metrics").mkdir(parents=True, exist_ok=True)
-ok = budget > 0
-Path(f"reports/metrics/{name}.json").write_text(json.dumps({
-    "report": report_record(name, "Demo " + name, passed=ok, summary=f"budget {budget}"),
-    "params": {"budget": budget, "planners": planners, "study": study}}))
-assert ok, f"budget must be positive, got {budget}"
+from ardlib.reports import Report
+report = Report(name, "Demo " + name, metrics_path=f"reports/metrics/{name}.json")
+report.check("budget positive", budget > 0, f"budget must be positive, got {budget}")
+report.metric("params", {"budget": budget, "planners": planners, "study": study})
+report.finish(summary=f"budget {budget}")
 """
 
 
@@ -79,7 +75,10 @@ def test_failed_report_exits_1_with_one_line(
     assert main(["report", "demo", "-p", "budget", "-1"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert err.startswith("ardlib: demo failed: AssertionError: budget must be positive, got -1")
+    assert err.startswith(
+        "ardlib: demo failed: AssertionError: demo report failed: budget positive: "
+        "budget must be positive, got -1"
+    )
     assert "demo.html" in err
     assert (repo / "reports" / "demo.html").is_file()
 
@@ -137,7 +136,7 @@ def test_report_all_runs_everything_then_the_index(
     (repo / "params.yaml").write_text("other:\n  budget: 0\n")
     assert main(["report-all"]) == 1
     err = capsys.readouterr().err.splitlines()
-    assert err[0].startswith("ardlib: other failed: AssertionError: budget must be positive")
+    assert err[0].startswith("ardlib: other failed: AssertionError: other report failed")
     assert err[-1] == "ardlib: 1 of 3 reports failed"
     page = (repo / "reports" / "index.html").read_text()
     for name in ("demo", "other", "problems"):

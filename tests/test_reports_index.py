@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-import ardlib
-from ardlib.reports import report_metadata, report_record, write_index
+from ardlib.reports import write_index
 
 
 def _metrics(
@@ -101,22 +99,3 @@ def test_invalid_json_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "metrics" / "broken.json").write_text("{")
     with pytest.raises(ValueError, match=r"broken\.json.*not valid JSON"):
         write_index(tmp_path)
-
-
-def test_report_record_is_what_the_index_reads(tmp_path: Path) -> None:
-    rec = report_record("problems", "Catalog", passed=True, summary="all\n  fine")
-    assert rec["html"] == "problems.html"
-    assert rec["summary"] == "all fine"
-    (tmp_path / "metrics").mkdir()
-    (tmp_path / "metrics" / "problems.json").write_text(json.dumps({"report": rec}))
-    (tmp_path / "problems.html").write_text("")
-    assert '<td class="pass">PASS</td>' in write_index(tmp_path).read_text()
-
-
-def test_report_metadata_fields() -> None:
-    meta = report_metadata()
-    assert set(meta) == {"generated_at", "git_revision", "ardlib_version", "python"}
-    when = datetime.fromisoformat(meta["generated_at"])
-    assert when.utcoffset() is not None and when.utcoffset().total_seconds() == 0
-    assert abs((datetime.now(UTC) - when).total_seconds()) < 60
-    assert meta["ardlib_version"] == ardlib.__version__

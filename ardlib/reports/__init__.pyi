@@ -3,7 +3,7 @@
 from ._catalog import plot_catalog_errors, problem_catalog, record_catalog
 from ._explorer import Explorer
 from ._html import render_html
-from ._index import report_metadata, report_record, write_index
+from ._index import write_index
 from ._params import load_params
 from ._report import Check, Report
 from ._run import ReportFailed, ReportResult, run_report
@@ -41,8 +41,6 @@ __all__ = [
     "problem_catalog",
     "record_catalog",
     "render_html",
-    "report_metadata",
-    "report_record",
     "reproducibility_check",
     "run_report",
     "save_figure",

@@ -6,8 +6,8 @@ A report announces itself by a top-level ``"report"`` object in ``reports/metric
                 "generated_at": "2026-11-26T18:41:00+00:00", "git_revision": "18af70a-dirty",
                 "summary": "20 problems; 0 failed checks"}, ...}
 
-:func:`report_record` builds that object (with :func:`report_metadata`) for a notebook;
-:func:`write_index` turns all of them into ``reports/index.html``.
+:class:`~ardlib.reports.Report` writes that object for a notebook; :func:`write_index`
+turns all of them into ``reports/index.html``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .._io import provenance
-
-__all__ = ["REPORT_KEYS", "report_metadata", "report_record", "write_index"]
+__all__ = ["REPORT_KEYS", "write_index"]
 
 REPORT_KEYS = ("name", "title", "html", "passed", "generated_at", "git_revision", "summary")
 
@@ -37,39 +35,6 @@ code { font-size: 0.95em; }
 """
 
 
-def report_metadata(cwd: str | Path | None = None) -> dict[str, str]:
-    """Provenance for a report's metrics (see :func:`ardlib._io.provenance`)."""
-    return provenance(cwd)
-
-
-def report_record(
-    name: str, title: str, *, passed: bool, summary: str, html: str | None = None
-) -> dict[str, Any]:
-    """The ``"report"`` object a notebook puts at the top of its metrics JSON.
-
-    Parameters
-    ----------
-    name : str
-        The report's name (notebook stem).
-    title : str
-        Human title, shown in the index.
-    passed : bool
-        Whether every check of the report passed.
-    summary : str
-        One line for the index, e.g. ``"20 problems; 0 failed checks"``.
-    html : str, optional
-        Page path relative to the reports directory; default ``"<name>.html"``.
-    """
-    return {
-        "name": name,
-        "title": title,
-        "html": html if html is not None else f"{name}.html",
-        "passed": bool(passed),
-        "summary": " ".join(summary.split()),
-        **report_metadata(),
-    }
-
-
 def _load(path: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -82,7 +47,7 @@ def _load(path: Path) -> dict[str, Any] | None:
     if missing:
         raise ValueError(
             f"The 'report' object in {str(path)!r} lacks {', '.join(map(repr, missing))}; "
-            f"it needs {', '.join(REPORT_KEYS)} (use ardlib.reports.report_record)."
+            f"it needs {', '.join(REPORT_KEYS)} (use ardlib.reports.Report)."
         )
     return rec
 

@@ -66,7 +66,7 @@ class Report:
     ----------
     meta : dict
         Provenance at creation: ``generated_at``, ``git_revision``, ``ardlib_version``,
-        ``python`` (see :func:`ardlib.reports.report_metadata`).
+        ``python`` (:func:`ardlib._io.provenance` at creation).
     metrics : dict
         What :meth:`metric` recorded, in order.
     checks : list of Check
