@@ -9,33 +9,6 @@ objects that compose with :class:`Compose`.  Laboratory datasets load with
 ``"emulator:<dataset>"``).
 """
 
-from . import _analytic, _datasets, _emulator_build, _emulators, _noise, _registry
-from ._analytic import *  # noqa: F403
-from ._base import Goal, Objective
-from ._datasets import *  # noqa: F403
-from ._emulator_build import *  # noqa: F403
-from ._emulators import *  # noqa: F403
-from ._ground_truth import GroundTruthCheck, check_ground_truth, ulps
-from ._noise import *  # noqa: F403
-from ._noise_base import NoiseModel, Observation
-from ._reference import reference_gradient, reference_value, term_scale
-from ._registry import *  # noqa: F403
+import lazy_loader as lazy
 
-__all__ = [
-    "Goal",
-    "GroundTruthCheck",
-    "NoiseModel",
-    "Objective",
-    "Observation",
-    "check_ground_truth",
-    "reference_gradient",
-    "reference_value",
-    "term_scale",
-    "ulps",
-    *_analytic.__all__,
-    *_datasets.__all__,
-    *_emulator_build.__all__,
-    *_emulators.__all__,
-    *_noise.__all__,
-    *_registry.__all__,
-]
+__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)
