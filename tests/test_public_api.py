@@ -74,8 +74,13 @@ def _public_callables(name: str) -> Iterator[tuple[str, Any]]:
             yield f"{obj.__module__}.{obj.__qualname__}", obj
         if inspect.isclass(obj):
             for meth, fn in vars(obj).items():
-                if not meth.startswith("_") and (
-                    inspect.isfunction(fn) or isinstance(fn, classmethod | staticmethod)
+                inherited = getattr(fn, "__doc__", None) is None and inspect.getdoc(
+                    getattr(obj, meth)
+                )  # an override documented by the method it overrides
+                if (
+                    not meth.startswith("_")
+                    and not inherited
+                    and (inspect.isfunction(fn) or isinstance(fn, classmethod | staticmethod))
                 ):
                     yield f"{obj.__module__}.{obj.__qualname__}.{meth}", fn
 
@@ -83,9 +88,11 @@ def _public_callables(name: str) -> Iterator[tuple[str, Any]]:
 def _numpydoc_errors(path: str, obj: Any) -> list[str]:
     errors = [(code, msg) for code, msg in validate(path)["errors"] if code in NUMPYDOC_CODES]
     if inspect.isclass(obj) and dataclasses.is_dataclass(obj):
-        # Result objects (SciPy style) document their fields under Attributes.
+        # Dataclasses document their fields under Parameters (specs) or, for result
+        # objects (SciPy style), under Attributes.
         doc = NumpyDocString(inspect.getdoc(obj) or "")
-        named = {n.strip() for item in doc["Attributes"] for n in item.name.split(",")}
+        items = [*doc["Attributes"], *doc["Parameters"]]
+        named = {n.strip() for item in items for n in item.name.split(",")}
         missing = sorted(f.name for f in dataclasses.fields(obj) if f.init and f.name not in named)
         errors = [(c, m) for c, m in errors if c != "PR01"]
         if missing:

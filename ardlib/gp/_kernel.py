@@ -57,6 +57,20 @@ def matern52_from_sq(D2: Array, inv_l2: Array, s2: float) -> tuple[Array, Array]
 
 
 def matern52(A: Array, B: Array, lengthscale: Array, s2: float) -> Array:
-    """Matern-5/2 covariance between rows of ``A`` (n, d) and ``B`` (m, d): shape (n, m)."""
+    """Matern-5/2 covariance between rows of ``A`` (n, d) and ``B`` (m, d): shape (n, m).
+
+    Parameters
+    ----------
+    A : ndarray of shape (n, d)
+    B : ndarray of shape (m, d)
+    lengthscale : ndarray of shape (d,)
+        ARD lengthscales.
+    s2 : float
+        Signal variance.
+
+    Returns
+    -------
+    ndarray of shape (n, m)
+    """
     inv_l2 = 1.0 / np.asarray(lengthscale, dtype=float) ** 2
     return matern52_from_sq(sq_diffs(A, B), inv_l2, s2)[0]

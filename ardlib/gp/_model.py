@@ -154,6 +154,11 @@ class GaussianProcess:
             Optimize from the previous fit's optimum alone (no default or random starts);
             the planners use this between periodic full refits to keep ``ask()`` fast.
 
+        Returns
+        -------
+        GaussianProcess
+            ``self``, fitted.
+
         Raises
         ------
         ValueError
@@ -301,7 +306,18 @@ class GaussianProcess:
             )
 
     def predict(self, X: ArrayLike) -> Posterior:
-        """Posterior mean and latent variance at ``X`` (m, d), in output units."""
+        """Posterior mean and latent variance at ``X`` (m, d), in output units.
+
+        Parameters
+        ----------
+        X : array-like of shape (m, d)
+            Query points (the training inputs' units).
+
+        Returns
+        -------
+        Posterior
+            ``mean`` and latent ``var``, shape (m,), output units.
+        """
         self._check_fitted()
         Xt = check_points(X, owner=f"{type(self).__name__}.predict")
         if Xt.shape[1] != self.X_.shape[1]:
@@ -317,12 +333,33 @@ class GaussianProcess:
         """Posterior mean and latent variance, standardized units, at validated ``X`` (m, d).
 
         Variances are floored at 1e-12 * signal variance so ``sqrt`` stays finite.
+
+        Parameters
+        ----------
+        X : ndarray of shape (m, d)
+            Validated query points.
+
+        Returns
+        -------
+        mean, var : ndarray of shape (m,)
         """
         mu, var, _ = self._mean_var(X)
         return mu, np.maximum(var, 1e-12 * self.signal_var_)
 
     def predict_standardized_grad(self, X: Array) -> tuple[Array, Array, Array, Array]:
-        """Like :meth:`predict_standardized`, plus ``dmu`` and ``dvar`` of shape (m, d)."""
+        """Like :meth:`predict_standardized`, plus ``dmu`` and ``dvar`` of shape (m, d).
+
+        Parameters
+        ----------
+        X : ndarray of shape (m, d)
+            Validated query points.
+
+        Returns
+        -------
+        mean, var : ndarray of shape (m,)
+        dmu, dvar : ndarray of shape (m, d)
+            Their gradients with respect to ``X``.
+        """
         mu, var, (M, V) = self._mean_var(X)
         floor = 1e-12 * self.signal_var_
         # dK(x, X_b)/dx_j = -M_b (x_j - X_bj) / l_j^2

@@ -79,6 +79,16 @@ class Objective(ABC):
 
         ``f - f*`` when minimizing, ``f* - f`` when maximizing.
 
+        Parameters
+        ----------
+        values : array-like
+            True objective values.
+
+        Returns
+        -------
+        ndarray
+            Same shape as ``values``.
+
         Raises
         ------
         ValueError
@@ -93,7 +103,17 @@ class Objective(ABC):
         return sign * (v - self.optimal_value)
 
     def better(self, a: ArrayLike, b: ArrayLike) -> NDArray[np.bool_]:
-        """Elementwise: is ``a`` strictly better than ``b`` for this problem's goal?"""
+        """Elementwise: is ``a`` strictly better than ``b`` for this problem's goal?
+
+        Parameters
+        ----------
+        a, b : array-like
+            Values to compare (broadcast).
+
+        Returns
+        -------
+        ndarray of bool
+        """
         a_, b_ = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
         return np.asarray(a_ < b_ if self.goal == "minimize" else a_ > b_)
 

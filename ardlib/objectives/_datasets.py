@@ -251,6 +251,10 @@ def list_datasets(root: str | os.PathLike[str] | None = None) -> list[str]:
     ----------
     root : path, optional
         See the module docstring for the default.
+
+    Returns
+    -------
+    list of str
     """
     base = Path(root) if root is not None else default_data_root()
     if not base.is_dir():

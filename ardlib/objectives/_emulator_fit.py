@@ -68,7 +68,12 @@ class CVResult:
     coverage90: float
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields as a JSON-able dict."""
+        """The fields as a JSON-able dict.
+
+        Returns
+        -------
+        dict
+        """
         return asdict(self)
 
 

@@ -295,6 +295,11 @@ class Emulator(Objective):
     def predict(self, X: ArrayLike) -> Posterior:
         """Posterior mean (= :meth:`evaluate_true`) and latent variance at ``X`` (n, d).
 
+        Parameters
+        ----------
+        X : array-like of shape (n, d)
+            Points in the dataset's units.
+
         Returns
         -------
         ardlib.gp.Posterior
@@ -308,7 +313,12 @@ class Emulator(Objective):
         return Posterior(mean, var * self.gp_.y_std_**2)
 
     def noise_model(self) -> GaussianNoise:
-        """Gaussian measurement noise with the lab's standard deviation :attr:`noise_sd`."""
+        """Gaussian measurement noise with the lab's standard deviation :attr:`noise_sd`.
+
+        Returns
+        -------
+        GaussianNoise
+        """
         return GaussianNoise(sd=self.noise_sd)
 
     def project(self, X: ArrayLike) -> Array:
@@ -336,7 +346,13 @@ class Emulator(Objective):
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict[str, Any]:
-        """The build as JSON-able data (what :meth:`save` writes)."""
+        """The build as JSON-able data (what :meth:`save` writes).
+
+        Returns
+        -------
+        dict
+            Format, dataset and its sha256, settings, hyperparameters, noise, CV, optimum.
+        """
         return {
             "format": FORMAT,
             "dataset": self.dataset.name,
@@ -364,7 +380,17 @@ class Emulator(Objective):
         }
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the build to ``path`` (JSON; parent folders created). Returns the path."""
+        """Write the build to ``path`` (JSON; parent folders created). Returns the path.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The JSON file (parent folders created).
+
+        Returns
+        -------
+        pathlib.Path
+        """
         return write_atomic(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
@@ -473,16 +499,41 @@ class SimplexEmulator(Objective):
         return self.emulator.name
 
     def to_simplex(self, U: ArrayLike) -> Array:
-        """Mixtures (n, d) of box points ``U`` (n, d-1)."""
+        """Mixtures (n, d) of box points ``U`` (n, d-1).
+
+        Parameters
+        ----------
+        U : array-like of shape (n, d-1)
+            Box points.
+
+        Returns
+        -------
+        ndarray of shape (n, d)
+        """
         return box_to_simplex(check_points(U, self.bounds, name="U", owner=type(self).__name__))
 
     def from_simplex(self, X: ArrayLike) -> Array:
-        """Box points (n, d-1) of mixtures ``X`` (n, d); inverse of :meth:`to_simplex`."""
+        """Box points (n, d-1) of mixtures ``X`` (n, d); inverse of :meth:`to_simplex`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d)
+            Mixtures.
+
+        Returns
+        -------
+        ndarray of shape (n, d-1)
+        """
         pts = check_points(X, self.emulator.bounds, owner=f"{type(self).__name__}.from_simplex")
         return simplex_to_box(pts)
 
     def noise_model(self) -> GaussianNoise:
-        """The wrapped emulator's measurement noise."""
+        """The wrapped emulator's measurement noise.
+
+        Returns
+        -------
+        GaussianNoise
+        """
         return self.emulator.noise_model()
 
     def _evaluate(self, X: Array) -> Array:

@@ -420,7 +420,13 @@ class FailureModel(_Model):
         return obs.with_(y=np.where(failed, np.nan, obs.y), failed=failed, reason=reason)
 
     def spec(self) -> dict[str, object]:
-        """JSON-able description; a callable region is recorded by its import path."""
+        """JSON-able description; a callable region is recorded by its import path.
+
+        Returns
+        -------
+        dict
+            As :meth:`NoiseModel.spec`, ``region`` as a dotted path when callable.
+        """
         out = super().spec()
         if callable(self.region):
             out["region"] = {"callable": _callable_path(self.region)}

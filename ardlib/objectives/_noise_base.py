@@ -50,7 +50,17 @@ class Observation:
     step: NDArray[np.int64]
 
     def with_(self, **changes: object) -> Observation:
-        """A copy with some fields replaced (observations are immutable)."""
+        """A copy with some fields replaced (observations are immutable).
+
+        Parameters
+        ----------
+        **changes
+            Field name -> new value.
+
+        Returns
+        -------
+        Observation
+        """
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
@@ -99,10 +109,31 @@ class NoiseModel(ABC):
     def transform(
         self, objective: Objective, obs: Observation, rng: np.random.Generator
     ) -> Observation:
-        """Apply this model to an observation; must not mutate ``obs``."""
+        """Apply this model to an observation; must not mutate ``obs``.
+
+        Parameters
+        ----------
+        objective : Objective
+            The problem measured.
+        obs : Observation
+            The observation so far (never mutated).
+        rng : numpy.random.Generator
+            The only source of randomness.
+
+        Returns
+        -------
+        Observation
+            A new observation.
+        """
 
     def spec(self) -> dict[str, object]:
-        """JSON-able description (class name and settings), used for hashing studies."""
+        """JSON-able description (class name and settings), used for hashing studies.
+
+        Returns
+        -------
+        dict
+            ``model`` (the class name) and the settings.
+        """
         return {"model": type(self).__name__, **{k: _jsonable(v) for k, v in vars(self).items()}}
 
 

@@ -299,6 +299,19 @@ def reference_value(name: str, x: Sequence[float], **params: Any) -> Any:
     """The function ``name`` at ``x`` to 50 digits (an mpf).
 
     ``params`` are problem parameters other than the dimension (e.g. ``m`` for Shekel).
+
+    Parameters
+    ----------
+    name : str
+        A registered problem with a reference implementation.
+    x : sequence of float
+        The point, length d.
+    **params
+        Problem parameters other than the dimension (e.g. ``m`` for Shekel).
+
+    Returns
+    -------
+    mpmath.mpf
     """
     with mp.workdps(DPS):
         return mp.fsum(TERMS[name](x, **params))
@@ -310,6 +323,19 @@ def term_scale(name: str, x: Sequence[float], **params: Any) -> Any:
     A double-precision evaluation that rounds each term can be off by a few ulps of this
     scale even when every term is computed perfectly; where the terms cancel (|f| much
     smaller than the scale), this, not |f|, bounds the attainable absolute accuracy.
+
+    Parameters
+    ----------
+    name : str
+        A registered problem with a reference implementation.
+    x : sequence of float
+        The point, length d.
+    **params
+        Problem parameters other than the dimension (e.g. ``m`` for Shekel).
+
+    Returns
+    -------
+    mpmath.mpf
     """
     with mp.workdps(DPS):
         return mp.fsum(abs(t) for t in TERMS[name](x, **params))
@@ -320,6 +346,20 @@ def reference_gradient(name: str, x: Sequence[float], **params: Any) -> list[Any
 
     Truncation error is O(h²) ~ 1e-30 and cancellation error ~1e-50 / 1e-15, so the result
     is exact for any purpose a double-precision optimizer can be held to.
+
+    Parameters
+    ----------
+    name : str
+        A registered problem with a reference implementation.
+    x : sequence of float
+        The point, length d.
+    **params
+        Problem parameters other than the dimension (e.g. ``m`` for Shekel).
+
+    Returns
+    -------
+    list of mpmath.mpf
+        Length d.
     """
     with mp.workdps(DPS):
         h = mpf("1e-15")

@@ -92,6 +92,11 @@ class Planner(ABC):
     def ask(self, n: int = 1) -> NDArray[np.float64]:
         """Propose the next ``n`` points to evaluate.
 
+        Parameters
+        ----------
+        n : int, default 1
+            Number of points.
+
         Returns
         -------
         ndarray of shape (n, d)
@@ -103,7 +108,15 @@ class Planner(ABC):
         return np.clip(X, self.bounds_[:, 0], self.bounds_[:, 1])
 
     def tell(self, X: ArrayLike, y: ArrayLike) -> None:
-        """Record outcomes: ``X`` of shape (n, d), ``y`` of shape (n,), NaN for a failure."""
+        """Record outcomes: ``X`` of shape (n, d), ``y`` of shape (n,), NaN for a failure.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d)
+            Evaluated points, inside the bounds.
+        y : array-like of shape (n,)
+            Outcomes; NaN marks a failed experiment.
+        """
         self._ensure_setup()
         owner = f"{type(self).__name__}.tell"
         pts = check_points(X, self.bounds_, owner=owner)
@@ -116,6 +129,11 @@ class Planner(ABC):
 
     def recommend(self) -> NDArray[np.float64]:
         """The point the planner believes is best, shape (d,).
+
+        Returns
+        -------
+        ndarray of shape (d,)
+            A copy.
 
         Raises
         ------
@@ -143,7 +161,13 @@ class Planner(ABC):
         return self.X_[int(np.argmin(self._sign * self.y_))]
 
     def get_params(self) -> dict[str, Any]:
-        """Constructor settings, as stored (scikit-learn style)."""
+        """Constructor settings, as stored (scikit-learn style).
+
+        Returns
+        -------
+        dict
+            Constructor parameter name -> stored value.
+        """
         import inspect
 
         sig = inspect.signature(type(self).__init__)

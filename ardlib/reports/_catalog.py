@@ -116,6 +116,17 @@ def plot_catalog_errors(rows: list[dict[str, Any]], max_ulps: float) -> Any:
 
     Symmetric-log x axis (linear below 1 ulp), so exact optima (0 ulps) stay visible.
     Returns the matplotlib Figure (created with pyplot, so notebooks display it).
+
+    Parameters
+    ----------
+    rows : list of dict
+        :func:`problem_catalog` output.
+    max_ulps : float
+        The tolerance, drawn dashed.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
 

@@ -95,6 +95,17 @@ class Settings:
 
         Overrides whose value is None are ignored, so parsed command-line options can be
         passed through as they are.
+
+        Parameters
+        ----------
+        environ : mapping, optional
+            Variables to read (default ``os.environ``).
+        **overrides
+            Settings that win over the environment (None values ignored).
+
+        Returns
+        -------
+        Settings
         """
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}

@@ -113,6 +113,17 @@ def _noises(entries: Any, problems: list[ProblemSpec], study: str) -> list[Noise
 def study_from_config(name: str, cfg: Mapping[str, Any]) -> Study:
     """Build the :class:`Study` described by one configuration entry.
 
+    Parameters
+    ----------
+    name : str
+        The study's name (its entry in the section).
+    cfg : mapping
+        ``problems``, ``planners``, ``noises``, ``replicates``, ``budget``, ``master_seed``.
+
+    Returns
+    -------
+    Study
+
     Raises
     ------
     ValueError
@@ -141,7 +152,18 @@ def study_from_config(name: str, cfg: Mapping[str, Any]) -> Study:
 
 
 def studies_from_config(cfg: Mapping[str, Any]) -> dict[str, Study]:
-    """Every study of a configuration section, by name (in the section's order)."""
+    """Every study of a configuration section, by name (in the section's order).
+
+    Parameters
+    ----------
+    cfg : mapping
+        Study name -> entry (see :func:`study_from_config`).
+
+    Returns
+    -------
+    dict
+        Name -> Study.
+    """
     if not isinstance(cfg, Mapping) or not cfg:
         raise ValueError("A studies configuration must be a non-empty mapping name -> study.")
     return {str(k): study_from_config(str(k), v) for k, v in cfg.items()}

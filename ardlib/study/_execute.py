@@ -33,12 +33,14 @@ __all__ = ["CellError", "run_cell", "run_study"]
 class CellError(RuntimeError):
     """A study cell raised; the original exception is the ``__cause__``.
 
-    Attributes
+    Parameters
     ----------
+    message : str
+        What failed, naming the cell.
     cell : CellSpec
-        The (first) failing cell.
+        The (first) failing cell (kept as ``.cell``).
     n_failed : int
-        Number of cells that raised before the run stopped.
+        Number of cells that raised before the run stopped (kept as ``.n_failed``).
     """
 
     def __init__(self, message: str, cell: CellSpec, n_failed: int) -> None:

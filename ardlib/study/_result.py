@@ -66,7 +66,19 @@ class StudyResult:
     n_cached: int
 
     def record(self, name: str, *, seconds: float | None = None) -> StudyRecord:
-        """The :class:`StudyRecord` of this result saved under ``name``."""
+        """The :class:`StudyRecord` of this result saved under ``name``.
+
+        Parameters
+        ----------
+        name : str
+            The study's name.
+        seconds : float, optional
+            Wall-clock time of the run.
+
+        Returns
+        -------
+        StudyRecord
+        """
         return StudyRecord(
             study=name,
             study_hash=self.study.study_hash,
@@ -135,12 +147,31 @@ class StudyRecord:
     seconds: float | None = None
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the record as JSON (sorted keys, atomically). Returns the path."""
+        """Write the record as JSON (sorted keys, atomically). Returns the path.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The JSON file.
+
+        Returns
+        -------
+        pathlib.Path
+        """
         return write_json(path, asdict(self))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> StudyRecord:
         """Read a record written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The JSON file.
+
+        Returns
+        -------
+        StudyRecord
 
         Raises
         ------
@@ -197,6 +228,10 @@ def load_study(path: str | os.PathLike[str], *, columns: list[str] | None = None
         The results parquet, ``<dir>/<name>.parquet``; its record is ``<dir>/<name>.json``.
     columns : list of str, optional
         Read only these result columns.
+
+    Returns
+    -------
+    SavedStudy
 
     Raises
     ------

@@ -164,13 +164,23 @@ class ProblemSpec:
         return f"{self.name}({args})"
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-able description that determines the problem."""
+        """JSON-able description that determines the problem.
+
+        Returns
+        -------
+        dict
+        """
         f = self.factory
         path = f if isinstance(f, str) or f is None else object_path(f)
         return {"name": self.name, "kwargs": self.kwargs, "factory": path}
 
     def build(self) -> Objective:
-        """Build the objective (imports the registry or the factory lazily)."""
+        """Build the objective (imports the registry or the factory lazily).
+
+        Returns
+        -------
+        Objective
+        """
         if self.factory is None:
             get_problem = _objectives_function("get_problem", f"ProblemSpec({self.name!r})")
             problem = get_problem(self.name, **self.kwargs)
@@ -234,12 +244,31 @@ class PlannerSpec:
         object.__setattr__(self, "params", params)
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-able description that determines the planner."""
+        """JSON-able description that determines the planner.
+
+        Returns
+        -------
+        dict
+        """
         path = self.cls if isinstance(self.cls, str) else object_path(self.cls)
         return {"name": self.name, "cls": path, "params": self.params}
 
     def build(self, *, bounds: Any, goal: str, rng: RNGLike) -> Planner:
-        """A fresh planner for a campaign on a box ``bounds`` of shape (d, 2)."""
+        """A fresh planner for a campaign on a box ``bounds`` of shape (d, 2).
+
+        Parameters
+        ----------
+        bounds : array-like of shape (d, 2)
+            The problem's box.
+        goal : {"minimize", "maximize"}
+            The problem's goal.
+        rng : int or Generator
+            The planner's seed.
+
+        Returns
+        -------
+        Planner
+        """
         cls = resolve_path(self.cls) if isinstance(self.cls, str) else self.cls
         if not (isinstance(cls, type) and issubclass(cls, Planner)):
             raise TypeError(f"PlannerSpec({self.name!r}): {self.cls!r} is not a Planner subclass.")
@@ -287,13 +316,23 @@ class NoiseSpec:
             self.to_json()  # fail early if model.spec() is not JSON-able
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-able description that determines the noise model."""
+        """JSON-able description that determines the noise model.
+
+        Returns
+        -------
+        dict
+        """
         m = self.model
         spec = m.spec() if isinstance(m, NoiseModel) else m
         return {"label": self.label, "model": _json_copy(spec, "model", "NoiseSpec")}
 
     def build(self) -> NoiseModel | None:
-        """The noise model (None for noise-free measurements)."""
+        """The noise model (None for noise-free measurements).
+
+        Returns
+        -------
+        NoiseModel or None
+        """
         if self.model is None or isinstance(self.model, NoiseModel):
             return self.model
         noise_from_spec = _objectives_function("noise_from_spec", f"NoiseSpec({self.label!r})")

@@ -49,51 +49,169 @@ class ResultStore:
         return f"ResultStore({str(self.root)!r})"
 
     def study_dir(self, study_hash: str) -> Path:
-        """Directory of one study."""
+        """Directory of one study.
+
+        Parameters
+        ----------
+        study_hash : str
+            :attr:`Study.study_hash`.
+
+        Returns
+        -------
+        pathlib.Path
+        """
         return self.root / study_hash
 
     def cell_path(self, study_hash: str, cell_hash: str) -> Path:
-        """Results file of one cell."""
+        """Results file of one cell (shared between studies).
+
+        Parameters
+        ----------
+        study_hash : str
+            :attr:`Study.study_hash`.
+        cell_hash : str
+            :attr:`CellSpec.hash`.
+
+        Returns
+        -------
+        pathlib.Path
+        """
         return self.root / "cells" / f"{cell_hash}.parquet"
 
     def timings_path(self, study_hash: str, cell_hash: str) -> Path:
-        """Timings file of one cell."""
+        """Timings file of one cell.
+
+        Parameters
+        ----------
+        study_hash : str
+            :attr:`Study.study_hash`.
+        cell_hash : str
+            :attr:`CellSpec.hash`.
+
+        Returns
+        -------
+        pathlib.Path
+        """
         return self.root / "timings" / f"{cell_hash}.parquet"
 
     def results_path(self, study_hash: str) -> Path:
-        """Combined results file of a study."""
+        """Combined results file of a study.
+
+        Parameters
+        ----------
+        study_hash : str
+            :attr:`Study.study_hash`.
+
+        Returns
+        -------
+        pathlib.Path
+        """
         return self.study_dir(study_hash) / "results.parquet"
 
     def combined_timings_path(self, study_hash: str) -> Path:
-        """Combined timings file of a study."""
+        """Combined timings file of a study.
+
+        Parameters
+        ----------
+        study_hash : str
+            :attr:`Study.study_hash`.
+
+        Returns
+        -------
+        pathlib.Path
+        """
         return self.study_dir(study_hash) / "timings.parquet"
 
     def manifest_path(self, study_hash: str) -> Path:
-        """Manifest (JSON) of a study."""
+        """Manifest (JSON) of a study.
+
+        Parameters
+        ----------
+        study_hash : str
+            :attr:`Study.study_hash`.
+
+        Returns
+        -------
+        pathlib.Path
+        """
         return self.study_dir(study_hash) / "manifest.json"
 
     def has_cell(self, study_hash: str, cell_hash: str) -> bool:
-        """Whether the cell's results are stored."""
+        """Whether the cell's results are stored.
+
+        Parameters
+        ----------
+        study_hash : str
+            :attr:`Study.study_hash`.
+        cell_hash : str
+            :attr:`CellSpec.hash`.
+
+        Returns
+        -------
+        bool
+        """
         return self.cell_path(study_hash, cell_hash).is_file()
 
     def write_cell(
         self, study_hash: str, cell_hash: str, results: pa.Table, timings: pa.Table
     ) -> None:
-        """Store one cell (timings first, so a stored results file implies both)."""
+        """Store one cell (timings first, so a stored results file implies both).
+
+        Parameters
+        ----------
+        study_hash : str
+            :attr:`Study.study_hash`.
+        cell_hash : str
+            :attr:`CellSpec.hash`.
+        results, timings : pyarrow.Table
+            The cell's result rows and per-batch timings.
+        """
         write_atomic(self.timings_path(study_hash, cell_hash), parquet_bytes(timings))
         write_atomic(self.cell_path(study_hash, cell_hash), parquet_bytes(results))
 
     def read_cell(self, study_hash: str, cell_hash: str) -> pa.Table:
-        """The stored results table of one cell."""
+        """The stored results table of one cell.
+
+        Parameters
+        ----------
+        study_hash : str
+            :attr:`Study.study_hash`.
+        cell_hash : str
+            :attr:`CellSpec.hash`.
+
+        Returns
+        -------
+        pyarrow.Table
+        """
         return pq.read_table(self.cell_path(study_hash, cell_hash))
 
     def read_timings(self, study_hash: str, cell_hash: str) -> pa.Table | None:
-        """The stored timings of one cell, or None if missing."""
+        """The stored timings of one cell.
+
+        Parameters
+        ----------
+        study_hash : str
+            :attr:`Study.study_hash`.
+        cell_hash : str
+            :attr:`CellSpec.hash`.
+
+        Returns
+        -------
+        pyarrow.Table or None
+            None when the file is missing.
+        """
         path = self.timings_path(study_hash, cell_hash)
         return pq.read_table(path) if path.is_file() else None
 
     def write_manifest(self, study_hash: str, manifest: dict[str, Any]) -> None:
         """Write the manifest, refusing to overwrite one that describes another study.
+
+        Parameters
+        ----------
+        study_hash : str
+            :attr:`Study.study_hash`.
+        manifest : dict
+            JSON-able; its ``spec`` must match a manifest already stored under the hash.
 
         Raises
         ------
@@ -112,6 +230,16 @@ class ResultStore:
         write_atomic(path, text.encode())
 
     def read_manifest(self, study_hash: str) -> dict[str, Any]:
-        """The manifest of a stored study."""
+        """The manifest of a stored study.
+
+        Parameters
+        ----------
+        study_hash : str
+            :attr:`Study.study_hash`.
+
+        Returns
+        -------
+        dict
+        """
         data: dict[str, Any] = json.loads(self.manifest_path(study_hash).read_text())
         return data

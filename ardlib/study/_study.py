@@ -62,7 +62,13 @@ class CellSpec:
         return derive_seed(self.master_seed, self.problem.key, self.noise.label, self.replicate)
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-able description that determines the cell's results."""
+        """JSON-able description that determines the cell's results.
+
+        Returns
+        -------
+        dict
+            Problem, planner, noise, replicate, budget, batch size, seed and version.
+        """
         return {
             "format": RESULTS_FORMAT,
             "ardlib_version": __version__,
@@ -81,7 +87,13 @@ class CellSpec:
         return spec_hash(self.to_json())
 
     def identity(self) -> dict[str, Any]:
-        """The identity columns stored with every row of the cell."""
+        """The identity columns stored with every row of the cell.
+
+        Returns
+        -------
+        dict
+            ``problem``, ``noise``, ``planner``, ``replicate``, ``cell_seed``.
+        """
         return {
             "problem": self.problem.key,
             "noise": self.noise.label,
@@ -91,7 +103,12 @@ class CellSpec:
         }
 
     def describe(self) -> str:
-        """Short human-readable identity, used in error messages."""
+        """Short human-readable identity, used in error messages.
+
+        Returns
+        -------
+        str
+        """
         return (
             f"problem={self.problem.key!r}, noise={self.noise.label!r}, "
             f"planner={self.planner.name!r}, replicate={self.replicate}"
@@ -180,7 +197,13 @@ class Study:
         object.__setattr__(self, "master_seed", seed)
 
     def spec(self) -> dict[str, Any]:
-        """JSON-able description of everything that determines the study's results."""
+        """JSON-able description of everything that determines the study's results.
+
+        Returns
+        -------
+        dict
+            Problems, planners and noises (sorted), replicates, budget, batch size, seed.
+        """
 
         def ordered(specs: Iterable[Any]) -> list[Any]:
             return sorted((s.to_json() for s in specs), key=canonical_json)
@@ -203,7 +226,12 @@ class Study:
         return spec_hash(self.spec())
 
     def cells(self) -> list[CellSpec]:
-        """Every cell, in canonical order (problem key, noise label, planner name, replicate)."""
+        """Every cell, in canonical order (problem key, noise label, planner name, replicate).
+
+        Returns
+        -------
+        list of CellSpec
+        """
         problems = cast("tuple[ProblemSpec, ...]", self.problems)  # coerced in __post_init__
         noises = cast("tuple[NoiseSpec, ...]", self.noises)
         return [
