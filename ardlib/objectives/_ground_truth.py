@@ -13,6 +13,7 @@ goes through :func:`ulps`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -23,13 +24,14 @@ from ._registry import get_problem
 __all__ = ["GroundTruthCheck", "check_ground_truth", "ulps"]
 
 
-def ulps(value: float, reference: float, scale: float | None = None) -> float:
+def ulps(value: Any, reference: Any, scale: float | None = None) -> float:
     """Distance from ``reference`` in units in the last place of ``scale``.
 
     Parameters
     ----------
     value, reference : float
-        The computed value and what it should be.
+        The computed value and what it should be (a 50-digit ``mpmath.mpf`` keeps its
+        digits: the difference is taken before rounding to double).
     scale : float, optional
         Magnitude the error is measured against; default ``max(|value|, |reference|, 1)``.
 
@@ -38,9 +40,10 @@ def ulps(value: float, reference: float, scale: float | None = None) -> float:
     float
         ``|value - reference| / spacing(scale)``; NaN when either value is NaN.
     """
-    v, r = float(value), float(reference)
-    s = max(abs(v), abs(r), 1.0) if scale is None else float(scale)
-    return float(abs(v - r) / np.spacing(s))
+    # The difference is taken before rounding, so a 50-digit reference keeps its digits.
+    diff = abs(float(value - reference))
+    s = max(abs(float(value)), abs(float(reference)), 1.0) if scale is None else float(scale)
+    return float(diff / np.spacing(s))
 
 
 @dataclass(frozen=True)
