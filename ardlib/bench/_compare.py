@@ -50,7 +50,12 @@ class Change:
     n_head: int
 
     def to_dict(self) -> dict[str, float | int | str]:
-        """The fields as a plain dictionary (JSON-ready)."""
+        """The fields as a plain dictionary (JSON-ready).
+
+        Returns
+        -------
+        dict
+        """
         return asdict(self)
 
 

@@ -67,8 +67,22 @@ def measure_detector(
 
     Parameters
     ----------
+    benchmarks : sequence of str
+        Registered benchmarks compared in every pair (one trial each).
+    slowdowns : sequence of float
+        Injected HEAD slowdowns; 0 gives A/A trials (false positives).
     pairs : int or sequence of int
         Runner pairs per level (one number for all levels, or one per level).
+    rounds, repeat, min_time, alpha, threshold
+        As in :func:`~ardlib.bench.compare_revisions`.
+    repo : str or path-like, default "."
+        The git repository whose working tree is measured.
+    progress : callable, optional
+        Called with a line of text after each pair.
+
+    Returns
+    -------
+    DetectorRates
     """
     levels = list(slowdowns)
     per_level = [pairs] * len(levels) if isinstance(pairs, int) else list(pairs)

@@ -20,6 +20,15 @@ def profile_benchmarks(
     flame graph (``<name>.html``), speedscope JSON and top self-time frames (CSV) in
     ``directory``.
 
+    Parameters
+    ----------
+    names : sequence of str
+        Registered benchmarks.
+    directory : str or path-like
+        Where the files go.
+    seconds : float, default 1.0
+        Profiling time per benchmark.
+
     Returns
     -------
     DataFrame

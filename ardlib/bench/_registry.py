@@ -50,7 +50,24 @@ _REGISTRY: dict[str, Benchmark] = {}
 def benchmark(
     name: str, *, group: str, description: str, slow: bool = False
 ) -> Callable[[Setup], Setup]:
-    """Register the decorated setup function as benchmark ``name``."""
+    """Register the decorated setup function as benchmark ``name``.
+
+    Parameters
+    ----------
+    name : str
+        Unique name, e.g. ``"gp.fit[n=50,d=2]"``.
+    group : str
+        Group shown in tables and plots.
+    description : str
+        One line: what is timed.
+    slow : bool, default False
+        Left out of comparisons unless asked for.
+
+    Returns
+    -------
+    callable
+        A decorator that registers a setup context manager and returns it unchanged.
+    """
 
     def register(setup: Setup) -> Setup:
         if name in _REGISTRY:
@@ -70,6 +87,15 @@ def _registry() -> dict[str, Benchmark]:
 
 def get_benchmark(name: str) -> Benchmark:
     """The registered benchmark ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A registered name.
+
+    Returns
+    -------
+    Benchmark
 
     Raises
     ------
@@ -94,6 +120,10 @@ def list_benchmarks(pattern: str | None = None, *, include_slow: bool = True) ->
         e.g. ``"gp.*"`` or ``"planner"``.
     include_slow : bool, default True
         Whether to keep benchmarks marked ``slow``.
+
+    Returns
+    -------
+    list of Benchmark
     """
 
     def keep(b: Benchmark) -> bool:

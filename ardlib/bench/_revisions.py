@@ -46,6 +46,17 @@ def resolve_revision(repo: str | os.PathLike[str], rev: str) -> str:
     """The full commit id of ``rev`` (a branch, tag or commit), or ``"."`` for the
     working tree.
 
+    Parameters
+    ----------
+    repo : str or path-like
+        The git repository.
+    rev : str
+        A branch, tag, commit, or ``"."``.
+
+    Returns
+    -------
+    str
+
     Raises
     ------
     ValueError
@@ -175,7 +186,12 @@ class RevisionComparison:
         return bool((self.table["verdict"] == "slower").any())
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dictionary of everything (samples included)."""
+        """A JSON-ready dictionary of everything (samples included).
+
+        Returns
+        -------
+        dict
+        """
         return {
             "base": self.base,
             "head": self.head,
@@ -251,6 +267,8 @@ def compare_revisions(
     rounds : int, default 10
         Alternating rounds; each takes ``repeat`` samples per side, so each side gets
         ``rounds * repeat`` samples (at least 7 are needed for p to reach 0.002).
+    repeat : int, default 2
+        Samples per side in each round.
     min_time : float, default 0.02
         Seconds per sample at least (calls per sample are calibrated on BASE).
     alpha, threshold : float
@@ -262,6 +280,8 @@ def compare_revisions(
         Also profile every measured benchmark on both sides (after the timing, for
         ``profile_seconds`` each) and keep the flame graphs in ``<profile_dir>/base`` and
         ``<profile_dir>/head``.
+    profile_seconds : float, default 1.0
+        Profiling time per benchmark and side.
     progress : callable, optional
         Called with a line of text as each benchmark finishes.
 

@@ -70,7 +70,12 @@ class BenchRun:
         return pd.DataFrame(rows)
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dictionary."""
+        """A JSON-ready dictionary.
+
+        Returns
+        -------
+        dict
+        """
         return {
             "schema": SCHEMA,
             "revision": self.revision,
@@ -95,6 +100,25 @@ def run_benchmarks(
     interleaved rounds of ``repeat`` samples each.
 
     A benchmark whose setup or call raises is recorded with its error, not dropped.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Registered benchmarks.
+    rounds : int, default 5
+        Interleaved rounds.
+    repeat : int, default 3
+        Samples per benchmark and round.
+    min_time : float, default 0.02
+        Seconds per sample at least (calls per sample are calibrated).
+    repo : str or path-like, default "."
+        The checkout whose revision is recorded.
+    progress : callable, optional
+        Called with a line of text per benchmark.
+
+    Returns
+    -------
+    BenchRun
     """
     if rounds < 1 or repeat < 1 or min_time <= 0:
         raise ValueError(
@@ -147,7 +171,19 @@ def run_benchmarks(
 
 def save_run(run: BenchRun, directory: str | os.PathLike[str] = "data/benchmarks/runs") -> Path:
     """Write ``run`` to ``<directory>/<commit>.json`` (``worktree.json`` outside git);
-    a later run of the same commit replaces it."""
+    a later run of the same commit replaces it.
+
+    Parameters
+    ----------
+    run : BenchRun
+        The run to keep.
+    directory : str or path-like, default "data/benchmarks/runs"
+        Folder of stored runs.
+
+    Returns
+    -------
+    pathlib.Path
+    """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{run.revision or 'worktree'}.json"
@@ -161,6 +197,13 @@ def load_runs(
     repo: str | os.PathLike[str] = ".",
 ) -> pd.DataFrame:
     """Every stored run as a long table, in commit order.
+
+    Parameters
+    ----------
+    directory : str or path-like, default "data/benchmarks/runs"
+        Folder of stored runs.
+    repo : str or path-like, default "."
+        The checkout whose history orders the runs.
 
     Returns
     -------

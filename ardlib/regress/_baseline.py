@@ -91,7 +91,12 @@ class Baseline:
     history: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON document of the file (a dict of plain values)."""
+        """The JSON document of the file (a dict of plain values).
+
+        Returns
+        -------
+        dict
+        """
         return {
             "format": FORMAT,
             "tolerances": self.tolerances,

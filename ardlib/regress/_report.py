@@ -131,7 +131,13 @@ class RegressReport:
         return self.table[self.table["verdict"].isin(FAILING)]
 
     def counts(self) -> dict[str, int]:
-        """Number of rows per verdict (verdicts that occur only)."""
+        """Number of rows per verdict (verdicts that occur only).
+
+        Returns
+        -------
+        dict
+            Verdict -> number of rows.
+        """
         return {str(k): int(v) for k, v in self.table["verdict"].value_counts().items()}
 
     def format(self, *, all_rows: bool = False) -> str:
@@ -142,6 +148,10 @@ class RegressReport:
         all_rows : bool, default False
             Show every reference row; by default passing reference rows are summarized
             in one line (there are about five per analytic problem).
+
+        Returns
+        -------
+        str
         """
         t = self.table
         quiet = (t["kind"] == "reference") & (t["verdict"] == "pass")
@@ -155,7 +165,12 @@ class RegressReport:
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-able dict: settings, ``passed``, ``counts`` and the table's rows."""
+        """A JSON-able dict: settings, ``passed``, ``counts`` and the table's rows.
+
+        Returns
+        -------
+        dict
+        """
         rows = [
             {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
             for r in self.table.to_dict(orient="records")

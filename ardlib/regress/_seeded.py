@@ -82,6 +82,11 @@ class SeededRun:
     def spec(self) -> dict[str, Any]:
         """The JSON-able specification the baseline stores and a check reruns.
 
+        Returns
+        -------
+        dict
+            Problem, planner settings, budget and seed.
+
         Raises
         ------
         ValueError
