@@ -87,16 +87,23 @@ def _public_callables(name: str) -> Iterator[tuple[str, Any]]:
 
 def _numpydoc_errors(path: str, obj: Any) -> list[str]:
     errors = [(code, msg) for code, msg in validate(path)["errors"] if code in NUMPYDOC_CODES]
-    if inspect.isclass(obj) and dataclasses.is_dataclass(obj):
-        # Dataclasses document their fields under Parameters (specs) or, for result
-        # objects (SciPy style), under Attributes.
-        doc = NumpyDocString(inspect.getdoc(obj) or "")
-        items = [*doc["Attributes"], *doc["Parameters"]]
-        named = {n.strip() for item in items for n in item.name.split(",")}
-        missing = sorted(f.name for f in dataclasses.fields(obj) if f.init and f.name not in named)
+    if inspect.isclass(obj):
+        # A class documents its constructor's parameters under Parameters, or under
+        # Attributes when they are stored under the same names (result objects, errors);
+        # an inherited constructor is documented by the base class.
         errors = [(c, m) for c, m in errors if c != "PR01"]
-        if missing:
-            errors.append(("PR01", f"fields {missing} not under Attributes"))
+        if dataclasses.is_dataclass(obj) or "__init__" in vars(obj):
+            doc = NumpyDocString(inspect.getdoc(obj) or "")
+            items = [*doc["Attributes"], *doc["Parameters"]]
+            named = {n.strip().lstrip("*") for item in items for n in item.name.split(",")}
+            params = [
+                p.name
+                for p in inspect.signature(obj).parameters.values()
+                if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+            ]
+            missing = sorted(p for p in params if p not in named)
+            if missing:
+                errors.append(("PR01", f"{missing} under neither Parameters nor Attributes"))
     return [f"{path}: {code} {msg}" for code, msg in errors]
 
 

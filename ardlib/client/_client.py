@@ -133,7 +133,12 @@ class Client:
     # -- reading -------------------------------------------------------------------------
 
     def health(self) -> Health:
-        """``GET /health``: the service's status (``.ok``), version and extra fields."""
+        """``GET /health``: the service's status (``.ok``), version and extra fields.
+
+        Returns
+        -------
+        Health
+        """
         return self._json_call("GET", "/health", parse=Health.from_dict)
 
     def experiments(
@@ -144,7 +149,23 @@ class Client:
         created_by: str | None = None,
         limit: int = 100,
     ) -> Records[Experiment]:
-        """``GET /api/experiments``: experiments, newest first, filtered as given."""
+        """``GET /api/experiments``: experiments, newest first, filtered as given.
+
+        Parameters
+        ----------
+        status : str, optional
+            Only experiments with this status.
+        optimization_run_id : int or str, optional
+            Only experiments of this run.
+        created_by : str, optional
+            Only experiments by this author.
+        limit : int, default 100
+            At most this many records.
+
+        Returns
+        -------
+        Records of Experiment
+        """
         return self._listing(
             "experiments", Experiment, status=status, optimization_run_id=optimization_run_id,
             created_by=created_by, limit=limit,
@@ -158,7 +179,23 @@ class Client:
         created_by: str | None = None,
         limit: int = 50,
     ) -> Records[OptimizationRun]:
-        """``GET /api/optimization_runs``: optimization runs, newest first."""
+        """``GET /api/optimization_runs``: optimization runs, newest first.
+
+        Parameters
+        ----------
+        status : str, optional
+            Only runs with this status.
+        method : str, optional
+            Only runs of this planner.
+        created_by : str, optional
+            Only runs by this author.
+        limit : int
+            At most this many records (the service allows up to 1000).
+
+        Returns
+        -------
+        Records of OptimizationRun
+        """
         return self._listing(
             "optimization_runs", OptimizationRun, status=status, method=method,
             created_by=created_by, limit=limit,
@@ -172,7 +209,23 @@ class Client:
         limit: int = 100,
         include_cost_analysis: bool = True,
     ) -> Records[AIQuery]:
-        """``GET /api/ai_queries``: logged queries; ``.cost_analysis`` holds the totals."""
+        """``GET /api/ai_queries``: logged queries; ``.cost_analysis`` holds the totals.
+
+        Parameters
+        ----------
+        selected_model : str, optional
+            Only queries answered by this model.
+        created_by : str, optional
+            Only queries by this author.
+        limit : int
+            At most this many records (the service allows up to 1000).
+        include_cost_analysis : bool, default True
+            Ask for the cost totals.
+
+        Returns
+        -------
+        Records of AIQuery
+        """
         return self._listing(
             "ai_queries", AIQuery, selected_model=selected_model, created_by=created_by,
             limit=limit, include_cost_analysis="true" if include_cost_analysis else "false",
@@ -201,6 +254,24 @@ class Client:
         Fields left None are not sent.  ``idempotency_key`` (default: a fresh uuid4) is
         sent as ``Idempotency-Key`` and kept across retries, so a retried call never
         stores the experiment twice; pass your own to make a repeated call safe too.
+
+        Parameters
+        ----------
+        parameters : mapping
+            The point evaluated (name -> value).
+        method, optimization_run_id, status, context : optional
+            Fields of :class:`Experiment`.
+        noise_estimate, results, start_time, end_time : optional
+            Fields of :class:`Experiment`.
+        error_message, created_by : optional
+            Fields of :class:`Experiment`.
+        idempotency_key : str, optional
+            Sent as ``Idempotency-Key``; default a fresh uuid4.
+
+        Returns
+        -------
+        Experiment
+            As stored.
         """
         body = _body(
             parameters=parameters, method=method, optimization_run_id=optimization_run_id,
@@ -234,6 +305,24 @@ class Client:
 
         Fields left None are not sent; ``idempotency_key`` works as in
         :meth:`create_experiment` (a fresh uuid4 by default, kept across retries).
+
+        Parameters
+        ----------
+        method : str
+            The planner's name.
+        name, objective, goal, parameter_space, config, status : optional
+            Fields of :class:`OptimizationRun`.
+        budget, best_value, best_parameters, results, start_time, end_time : optional
+            Fields of :class:`OptimizationRun`.
+        error_message, created_by : optional
+            Fields of :class:`OptimizationRun`.
+        idempotency_key : str, optional
+            Sent as ``Idempotency-Key``; default a fresh uuid4.
+
+        Returns
+        -------
+        OptimizationRun
+            As stored.
         """
         body = _body(
             method=method, name=name, objective=objective, goal=goal,
@@ -263,6 +352,10 @@ class Client:
         context : mapping or None
             E.g. ``{"parameter_space": {"bounds": [[0, 1], [0, 1]]}, "observations":
             {"X": [[0.1, 0.2]], "y": [1.0]}, "goal": "minimize"}``.
+
+        Returns
+        -------
+        iterator of Event
         """
         if not isinstance(query, str) or not query.strip():
             raise ValueError(
@@ -297,6 +390,30 @@ class Client:
         header).  ``retries=False`` sends once; ``raise_for_status=False`` returns 4xx/5xx
         responses instead of raising (statuses are then not retried), for callers that
         judge raw responses themselves (``ardlib.deploy``'s deployment checks).
+
+        Parameters
+        ----------
+        method : str
+            HTTP method.
+        path : str
+            Path below the base URL.
+        params : mapping, optional
+            Query parameters.
+        json : JSON-able, optional
+            The request body.
+        headers : mapping, optional
+            Extra headers.
+        idempotency_key : str, optional
+            Makes a POST/PATCH safe to replay.
+        retries : bool, default True
+            Apply the retry policy.
+        raise_for_status : bool, default True
+            Raise on 4xx/5xx instead of returning the response.
+
+        Returns
+        -------
+        httpx.Response
+            With its body read.
         """
         hdrs = dict(headers or {})
         if idempotency_key:

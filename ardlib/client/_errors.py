@@ -92,6 +92,8 @@ class HTTPStatusError(ARDError):
         Seconds the service asked the client to wait (``Retry-After``), if any.
     body : str
         The response body, truncated to 2,000 characters.
+    message, method, url, attempts
+        As in :class:`ARDError`.
     """
 
     def __init__(

@@ -143,6 +143,24 @@ class Experiment(_Record):
     ``parameters`` is the point evaluated (name -> value); ``status`` one of pending,
     running, completed, failed; the ``*_time``/``created_at`` fields are aware datetimes.
     Fields beyond the API's are kept in ``extra``.
+
+    Attributes
+    ----------
+    id : int or str
+    optimization_run_id : int or str or None
+    method : str or None
+    parameters : dict or None
+    context, results : JSON values
+    noise_estimate : float or None
+    status : str or None
+    start_time, end_time : datetime or None
+    error_message : str or None
+    created_by : str or None
+        Author.
+    created_at : datetime or None
+        When stored (aware).
+    extra : dict
+        Fields beyond the declared ones.
     """
 
     _LABEL: ClassVar[str] = "experiment"
@@ -170,6 +188,22 @@ class OptimizationRun(_Record):
     ``method`` names the planner (bayesian_optimization, reinforcement_learning,
     adaptive_router, ...); ``results`` may hold a ``convergence`` trace.  Fields beyond
     these are kept in ``extra``.
+
+    Attributes
+    ----------
+    id : int or str
+    name, method, objective, goal, status : str or None
+    parameter_space, config, best_parameters, results : JSON values
+    budget : int or None
+    best_value : float or None
+    start_time, end_time : datetime or None
+    error_message : str or None
+    created_by : str or None
+        Author.
+    created_at : datetime or None
+        When stored (aware).
+    extra : dict
+        Fields beyond the declared ones.
     """
 
     _LABEL: ClassVar[str] = "optimization run"
@@ -196,7 +230,24 @@ class OptimizationRun(_Record):
 
 @dataclasses.dataclass(frozen=True)
 class AIQuery(_Record):
-    """One logged reasoning query of ``GET /api/ai_queries`` (model, latency, tokens, cost)."""
+    """One logged reasoning query of ``GET /api/ai_queries`` (model, latency, tokens, cost).
+
+    Attributes
+    ----------
+    id : int or str
+    query : str or None
+    context : JSON value
+    selected_model : str or None
+    latency_ms, cost_usd : float or None
+    input_tokens, output_tokens : int or None
+    trace_id : str or None
+    created_by : str or None
+        Author.
+    created_at : datetime or None
+        When stored (aware).
+    extra : dict
+        Fields beyond the declared ones.
+    """
 
     _LABEL: ClassVar[str] = "AI query"
 
@@ -216,7 +267,14 @@ class AIQuery(_Record):
 
 @dataclasses.dataclass(frozen=True)
 class CostAnalysis(_Record):
-    """The ``cost_analysis`` member of ``GET /api/ai_queries`` (US dollars)."""
+    """The ``cost_analysis`` member of ``GET /api/ai_queries`` (US dollars).
+
+    Attributes
+    ----------
+    total_cost_usd, average_cost_per_query : float or None
+    extra : dict
+        Fields beyond the declared ones.
+    """
 
     _LABEL: ClassVar[str] = "cost analysis"
 
@@ -228,7 +286,15 @@ class CostAnalysis(_Record):
 @dataclasses.dataclass(frozen=True)
 class Health(_Record):
     """The answer of ``GET /health``: ``status`` ("ok" when healthy), ``version`` and
-    ``database`` (its state); ``ok`` is True when ``status == "ok"``."""
+    ``database`` (its state); ``ok`` is True when ``status == "ok"``.
+
+    Attributes
+    ----------
+    status, version : str or None
+    database : JSON value
+    extra : dict
+        Fields beyond the declared ones.
+    """
 
     _LABEL: ClassVar[str] = "health answer"
 

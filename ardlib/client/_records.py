@@ -42,7 +42,21 @@ class Records(Sequence[R], Generic[R]):
 
     @classmethod
     def from_payload(cls, payload: Any, key: str, model: type[R]) -> Records[R]:
-        """Parse ``{key: [...], "count": n, ...}`` (raises ``ValueError`` on a wrong shape)."""
+        """Parse ``{key: [...], "count": n, ...}`` (raises ``ValueError`` on a wrong shape).
+
+        Parameters
+        ----------
+        payload : JSON value
+            The decoded response body.
+        key : str
+            The member holding the records.
+        model : type
+            The record class.
+
+        Returns
+        -------
+        Records
+        """
         if not isinstance(payload, Mapping):
             raise ValueError(f"expected a JSON object with {key!r}; got {type(payload).__name__}")
         rows = payload.get(key)
@@ -90,6 +104,10 @@ class Records(Sequence[R], Generic[R]):
             Replace the ``parameters`` dicts by one column per name,
             ``parameters.<name>`` (nested dicts give ``parameters.<a>.<b>``), missing
             values as ``<NA>``.  No effect on records without ``parameters``.
+
+        Returns
+        -------
+        pandas.DataFrame
         """
         import pandas as pd
 

@@ -113,6 +113,15 @@ class RetryBudget:
     for one retry, or refuses when fewer are left; :meth:`refund` adds ``success_refund``
     after a successful call, up to ``capacity``.  ``acquired`` and ``denied`` count the
     retries granted and refused.
+
+    Parameters
+    ----------
+    capacity : float, default 10
+        Tokens when full.
+    retry_cost : float, default 1
+        Tokens one retry takes.
+    success_refund : float, default 0.2
+        Tokens a successful call returns.
     """
 
     def __init__(
@@ -128,7 +137,17 @@ class RetryBudget:
 
     @classmethod
     def from_policy(cls, policy: RetryPolicy) -> RetryBudget:
-        """A full budget sized by ``policy``'s budget settings."""
+        """A full budget sized by ``policy``'s budget settings.
+
+        Parameters
+        ----------
+        policy : RetryPolicy
+            Supplies ``budget_capacity``, ``retry_cost`` and ``success_refund``.
+
+        Returns
+        -------
+        RetryBudget
+        """
         return cls(
             policy.budget_capacity,
             retry_cost=policy.retry_cost,
@@ -141,7 +160,13 @@ class RetryBudget:
         return self._tokens
 
     def try_acquire(self) -> bool:
-        """Take the tokens for one retry; False (and nothing taken) when too few are left."""
+        """Take the tokens for one retry; False (and nothing taken) when too few are left.
+
+        Returns
+        -------
+        bool
+            True when a retry was granted.
+        """
         with self._lock:
             if self._tokens + 1e-9 < self.retry_cost:
                 self.denied += 1

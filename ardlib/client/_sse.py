@@ -74,7 +74,17 @@ class SSEDecoder:
         return bool(self._line or self._dirty or self._utf8.getstate()[0])
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
-        """Parse ``chunk`` and return the events it completed, in order."""
+        """Parse ``chunk`` and return the events it completed, in order.
+
+        Parameters
+        ----------
+        chunk : bytes
+            The next bytes of the stream (any split).
+
+        Returns
+        -------
+        list of ServerSentEvent
+        """
         text = self._utf8.decode(chunk)
         if not self._started and text:
             self._started = True

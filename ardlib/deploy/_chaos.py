@@ -31,7 +31,15 @@ FAULT_KINDS = ("503", "502", "504", "429", "connect", "read_timeout", "truncate"
 
 @dataclass
 class FaultLog:
-    """What was injected: counts per kind and the number of requests seen."""
+    """What was injected: counts per kind and the number of requests seen.
+
+    Attributes
+    ----------
+    requests : int
+        Requests the transport saw.
+    injected : collections.Counter
+        Fault kind -> times injected.
+    """
 
     requests: int = 0
     injected: Counter[str] | None = None
@@ -123,7 +131,18 @@ class FaultInjectingTransport(httpx.BaseTransport):
             return kind
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        """Forward ``request`` to the inner transport, or fail it as scheduled."""
+        """Forward ``request`` to the inner transport, or fail it as scheduled.
+
+        Parameters
+        ----------
+        request : httpx.Request
+            The outgoing request.
+
+        Returns
+        -------
+        httpx.Response
+            The inner transport's response, or an injected one.
+        """
         kind = self._draw()
         body = b'{"error": "injected fault", "code": "chaos"}'
         json_headers = {"content-type": "application/json"}

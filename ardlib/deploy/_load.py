@@ -112,6 +112,10 @@ def load_test(
     generator : {"auto", "wrk", "threads"}
         ``auto`` takes wrk when it is on ``PATH``.
 
+    Returns
+    -------
+    LoadResult
+
     Raises
     ------
     ValueError

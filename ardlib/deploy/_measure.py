@@ -23,7 +23,29 @@ __all__ = ["ChaosLevel", "chaos_client_calls", "proxy_client_calls"]
 
 @dataclass(frozen=True)
 class ChaosLevel:
-    """One fault level of :func:`chaos_client_calls`."""
+    """One fault level of :func:`chaos_client_calls`.
+
+    Attributes
+    ----------
+    rate : float
+        Injected fault rate.
+    calls : int
+        Client calls made.
+    succeeded : int
+        Calls that returned a result.
+    attempts : int
+        Requests sent (retries included).
+    injected : dict
+        Fault kind -> times injected.
+    writes : int
+        Records the service stored.
+    duplicated_writes : int
+        Stored records beyond one per write call (0 means idempotency held).
+    seconds : float
+        Wall time of the level.
+    failures : dict
+        Exception name -> calls that raised it.
+    """
 
     rate: float
     calls: int
@@ -63,6 +85,21 @@ def chaos_client_calls(
     the listing cap that reading them back relies on). After each level the tagged experiments are
     read back through a fault-free client: a write stored twice shows up as two rows with
     the same ``parameters.call`` and is counted in ``duplicated_writes``.
+
+    Parameters
+    ----------
+    base_url : str
+        The service.
+    rates : tuple of float
+        Fault rates, one level each.
+    calls : int, default 1000
+        Client calls per level (at most 4000).
+    api_key : str, optional
+        Key for the writes.
+    seed : int, default 0
+        Seeds the injected faults.
+    retry_after : str, default "1"
+        ``Retry-After`` of injected 429 and 503 responses.
 
     Returns
     -------

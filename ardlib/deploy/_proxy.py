@@ -26,7 +26,17 @@ __all__ = ["ChaosProxy", "ProxyStats"]
 
 @dataclass
 class ProxyStats:
-    """Connections seen and faults injected by a :class:`ChaosProxy`."""
+    """Connections seen and faults injected by a :class:`ChaosProxy`.
+
+    Attributes
+    ----------
+    connections : int
+        Connections accepted.
+    resets, fragmented, delayed : int
+        Connections given each fault.
+    errors : list of str
+        Unexpected errors while forwarding.
+    """
 
     connections: int = 0
     resets: int = 0
@@ -48,6 +58,8 @@ class ChaosProxy:
         Seconds added before each forwarded chunk of a delayed connection.
     rng : None, int, SeedSequence or Generator
 
+    Notes
+    -----
     Use as a context manager; ``port`` is the proxy's listening port.
     """
 

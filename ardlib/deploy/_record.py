@@ -56,7 +56,17 @@ class DeploymentRecord:
 
 @dataclass(frozen=True)
 class Verdict:
-    """Comparison of a deployment with the previous one for the same target."""
+    """Comparison of a deployment with the previous one for the same target.
+
+    Attributes
+    ----------
+    rollback : bool
+        Whether a rollback is recommended.
+    reasons : list of str
+        Why (checks that passed before and fail now, p95 growth).
+    previous : DeploymentRecord or None
+        The record compared with.
+    """
 
     rollback: bool
     reasons: list[str]
@@ -73,7 +83,19 @@ class Verdict:
 
 
 def append_record(path: str | os.PathLike[str], record: DeploymentRecord) -> Path:
-    """Append ``record`` as one JSON line to ``path`` (created with its folder if missing)."""
+    """Append ``record`` as one JSON line to ``path`` (created with its folder if missing).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The JSON-lines log.
+    record : DeploymentRecord
+        The record to append.
+
+    Returns
+    -------
+    pathlib.Path
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     with p.open("a", encoding="utf-8") as fh:
@@ -82,7 +104,19 @@ def append_record(path: str | os.PathLike[str], record: DeploymentRecord) -> Pat
 
 
 def previous_record(path: str | os.PathLike[str], target: str) -> DeploymentRecord | None:
-    """The last record for ``target`` in the log, or None."""
+    """The last record for ``target`` in the log, or None.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The JSON-lines log.
+    target : str
+        The deployment target.
+
+    Returns
+    -------
+    DeploymentRecord or None
+    """
     p = Path(path)
     if not p.is_file():
         return None
@@ -104,7 +138,21 @@ def compare_records(
 ) -> Verdict:
     """Recommend a rollback when a check that passed before fails now, or an endpoint's
     p95 latency grew by more than ``p95_factor`` (and by more than 5 ms, so that noise on
-    sub-millisecond endpoints does not trigger it)."""
+    sub-millisecond endpoints does not trigger it).
+
+    Parameters
+    ----------
+    previous : DeploymentRecord or None
+        The last record for the target.
+    current : DeploymentRecord
+        This deployment.
+    p95_factor : float, default 1.5
+        Allowed growth of an endpoint's p95 latency.
+
+    Returns
+    -------
+    Verdict
+    """
     if previous is None:
         return Verdict(False, [], None)
     reasons = [

@@ -41,6 +41,8 @@ class ServiceProcess:
     workers : int, default 1
         uvicorn worker processes (``ardlib serve --workers``).
 
+    Notes
+    -----
     Use as a context manager; ``url`` is the base URL. The process and the database are
     removed on exit.
     """

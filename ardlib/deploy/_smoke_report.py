@@ -56,6 +56,21 @@ class LatencySummary:
 
     ``statuses`` counts the HTTP statuses seen and ``errors`` the requests that got no
     response; percentiles are over the requests that got one (NaN when none did).
+
+    Attributes
+    ----------
+    endpoint : str
+        ``"GET /path"``.
+    n : int
+        Requests sent.
+    p50, p95, p99, max : float
+        Latency percentiles and maximum, seconds.
+    bound : float
+        The p99 bound of :attr:`within_bound`.
+    statuses : dict
+        HTTP status -> count.
+    errors : int
+        Requests without a response.
     """
 
     endpoint: str
@@ -80,6 +95,27 @@ class SmokeReport:
 
     ``passed`` is True only if no check failed (skipped checks do not fail the run).
     ``str(report)`` is the text table; :meth:`to_json` the machine-readable record.
+
+    Attributes
+    ----------
+    url : str
+        The service checked.
+    checks : list of SmokeCheck
+        Every check, in order.
+    latency : dict
+        Endpoint -> LatencySummary.
+    started_at : datetime.datetime
+        When the run started (UTC).
+    seconds : float
+        Wall time of the run.
+    requests : int
+        Requests sent.
+    status_counts : dict
+        HTTP status -> count over the run.
+    service_version : str or None
+        What ``/health`` reported.
+    screenshot : pathlib.Path or None
+        The dashboard screenshot, when taken.
     """
 
     url: str
@@ -108,7 +144,12 @@ class SmokeReport:
         return [c for c in self.checks if c.skipped]
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: url, passed, checks, latency (ms), request and status counts."""
+        """A JSON-ready dict: url, passed, checks, latency (ms), request and status counts.
+
+        Returns
+        -------
+        dict
+        """
         return {
             "url": self.url,
             "passed": self.passed,
@@ -136,11 +177,27 @@ class SmokeReport:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        """:meth:`to_dict` as JSON text."""
+        """:meth:`to_dict` as JSON text.
+
+        Parameters
+        ----------
+        indent : int or None, default 2
+            Passed to :func:`json.dumps`.
+
+        Returns
+        -------
+        str
+        """
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def render(self) -> str:
-        """The checks and the latency percentiles as a plain-text table."""
+        """The checks and the latency percentiles as a plain-text table.
+
+        Returns
+        -------
+        str
+            The text table.
+        """
         n_fail, n_skip = len(self.failed), len(self.skipped)
         verdict = "PASSED" if self.passed else "FAILED"
         head = f"ardlib smoke {self.url}"
