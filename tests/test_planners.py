@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
-import ardlib.planners
 from ardlib.planners import (
     BayesianOptimization,
     LatinHypercube,
@@ -103,11 +102,6 @@ def scaled_bowl(bounds: Array) -> Callable[[Array], Array]:
 # --------------------------------------------------------------------------------------
 # Public surface
 # --------------------------------------------------------------------------------------
-
-
-def test_all_lists_exactly_the_public_names() -> None:
-    public = {k for k in vars(ardlib.planners) if not k.startswith("_")} - {"annotations"}
-    assert set(ardlib.planners.__all__) == public
 
 
 # --------------------------------------------------------------------------------------

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_study_support import FailAt, OffsetNoise, Peak, Scripted, Sphere, Unknown
+from test_study_support import (
+    FailAt,
+    OffsetNoise,
+    Peak,
+    Scripted,
+    Sphere,
+    Unknown,
+    hide_objectives_names,
+)
 
 from ardlib._rng import derive_seed
 from ardlib.planners import RandomSearch, Sobol
@@ -165,9 +173,7 @@ def test_noise_spec_and_result_dtypes() -> None:
 def test_bad_arguments_raise_clear_errors(
     kwargs: dict[str, object], error: type[Exception], match: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ardlib.objectives
-
-    monkeypatch.delattr(ardlib.objectives, "get_problem", raising=False)
+    hide_objectives_names(monkeypatch, "get_problem")
     args: dict[str, object] = {"problem": Sphere(), "planner": PlannerSpec("r", RandomSearch)}
     args.update({"budget": 2, **kwargs})
     with pytest.raises(error, match=match):

@@ -6,7 +6,14 @@ import json
 from typing import Any
 
 import pytest
-from test_study_support import RANDOM, SOBOL, OffsetNoise, Sphere, small_study
+from test_study_support import (
+    RANDOM,
+    SOBOL,
+    OffsetNoise,
+    Sphere,
+    hide_objectives_names,
+    small_study,
+)
 
 import ardlib.objectives
 import ardlib.study
@@ -78,8 +85,7 @@ def test_registry_and_noise_spec_dicts_are_resolved_lazily(monkeypatch: pytest.M
 
 
 def test_missing_registry_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delattr(ardlib.objectives, "get_problem", raising=False)
-    monkeypatch.delattr(ardlib.objectives, "noise_from_spec", raising=False)
+    hide_objectives_names(monkeypatch, "get_problem", "noise_from_spec")
     with pytest.raises(ImportError, match=r"get_problem.*factory"):
         ProblemSpec("branin").build()
     with pytest.raises(ImportError, match="noise_from_spec"):

@@ -10,7 +10,7 @@ import os
 import threading
 import time
 from concurrent.futures import Executor, Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,6 +18,9 @@ from numpy.typing import NDArray
 from ardlib.objectives import NoiseModel, Objective, Observation
 from ardlib.planners import Planner, RandomSearch
 from ardlib.study import NoiseSpec, PlannerSpec, ProblemSpec, Study
+
+if TYPE_CHECKING:
+    import pytest
 
 
 class Sphere(Objective):
@@ -191,3 +194,20 @@ class Sleepy(RandomSearch):
 def sleepy_study(seconds: float) -> Study:
     """The small study with a slow second planner (about 6 * ``seconds`` per cell)."""
     return small_study(planners=[RANDOM, PlannerSpec("sleepy", Sleepy, {"seconds": seconds})])
+
+
+def hide_objectives_names(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
+    """Make ``ardlib.objectives`` lack ``names`` (a package written without them): drop
+    any cached attribute and have the lazy loader refuse them."""
+    import ardlib.objectives as objectives
+
+    real = objectives.__getattr__
+
+    def lacking(name: str) -> object:
+        if name in names:
+            raise AttributeError(name)
+        return real(name)
+
+    for name in names:
+        monkeypatch.delattr(objectives, name, raising=False)
+    monkeypatch.setattr(objectives, "__getattr__", lacking)
