@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_int
+from ..objectives import list_problems
 from ..stats import bootstrap_ci, compare_planners
 from ..study import PlannerSpec, ProblemSpec, Study, StudyResult
 
@@ -91,13 +92,18 @@ def peer_study(
     Raises
     ------
     ValueError
-        Naming an unknown planner, a missing ``"ardlib"`` or a bad size.
+        Naming an unknown problem or planner, a missing ``"ardlib"`` or a bad size.
     """
     unknown = sorted(set(planners) - set(PEERS))
     if unknown or "ardlib" not in planners:
         raise ValueError(
             f"The 'planners' parameter of peer_study must hold names from {sorted(PEERS)}, "
             f"including 'ardlib'. Got {list(planners)!r}."
+        )
+    if not problems or set(problems) - set(list_problems()):
+        raise ValueError(
+            "The 'problems' parameter of peer_study must hold registered problem names "
+            f"(ardlib.objectives.list_problems()). Got {list(problems)!r}."
         )
     budget = check_int(budget, "budget", owner="peer_study", low=2)
     n_initial = check_int(n_initial, "n_initial", owner="peer_study", low=1, high=budget - 1)
