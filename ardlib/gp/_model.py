@@ -317,6 +317,13 @@ class GaussianProcess:
         -------
         Posterior
             ``mean`` and latent ``var``, shape (m,), output units.
+
+        Raises
+        ------
+        RuntimeError
+            If the model is not fitted yet.
+        ValueError
+            If ``X`` has a different number of columns than the training inputs.
         """
         self._check_fitted()
         Xt = check_points(X, owner=f"{type(self).__name__}.predict")

@@ -300,6 +300,11 @@ def seed_demo(
     Returns
     -------
     SeedReport
+
+    Raises
+    ------
+    ValueError
+        If ``rng`` is not an int >= 0 or ``now`` is not timezone-aware.
     """
     started = time.perf_counter()
     if isinstance(rng, bool) or not isinstance(rng, int) or rng < 0:

@@ -63,6 +63,13 @@ class Settings:
         Reported by ``/health`` and in the OpenAPI document.
     max_body_bytes : int
         Larger request bodies are refused with 413.
+
+    Raises
+    ------
+    ValueError
+        If ``database_url`` is not a non-empty str, ``api_key`` is neither a non-empty str
+        nor None, ``rate_limit_per_minute`` is not an int >= 0, or ``max_body_bytes`` is
+        not an int >= 1.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -106,6 +113,11 @@ class Settings:
         Returns
         -------
         Settings
+
+        Raises
+        ------
+        ValueError
+            If ``ARDLIB_RATE_LIMIT`` is not an int, or a setting is invalid.
         """
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}

@@ -163,6 +163,11 @@ def studies_from_config(cfg: Mapping[str, Any]) -> dict[str, Study]:
     -------
     dict
         Name -> Study.
+
+    Raises
+    ------
+    ValueError
+        If ``cfg`` is not a non-empty mapping.
     """
     if not isinstance(cfg, Mapping) or not cfg:
         raise ValueError("A studies configuration must be a non-empty mapping name -> study.")

@@ -132,6 +132,12 @@ class ProblemSpec:
         The problem's identity in results and seeds: ``name``, or ``"name(k=v, ...)"`` with
         the kwargs in sorted order, e.g. ``"ackley(dim=5)"``.
 
+    Raises
+    ------
+    ValueError
+        If ``name`` is empty, ``kwargs`` is not JSON-able, or ``factory`` is neither a
+        dotted path nor a module-level callable.
+
     Notes
     -----
     Equality and hashing use :meth:`to_json`: a factory given as a callable or as its
@@ -180,6 +186,11 @@ class ProblemSpec:
         Returns
         -------
         Objective
+
+        Raises
+        ------
+        TypeError
+            If the registry or factory returns something other than an Objective.
         """
         if self.factory is None:
             get_problem = _objectives_function("get_problem", f"ProblemSpec({self.name!r})")
@@ -214,6 +225,12 @@ class PlannerSpec:
     params : dict, optional
         JSON-able keyword settings for the constructor; ``bounds``, ``goal`` and ``rng`` are
         supplied by the campaign and may not appear here.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is empty, ``cls`` is neither a dotted path nor a module-level Planner
+        subclass, or ``params`` is not JSON-able or sets ``bounds``, ``goal`` or ``rng``.
 
     Notes
     -----
@@ -268,6 +285,11 @@ class PlannerSpec:
         Returns
         -------
         Planner
+
+        Raises
+        ------
+        TypeError
+            If ``cls`` does not resolve to a Planner subclass.
         """
         cls = resolve_path(self.cls) if isinstance(self.cls, str) else self.cls
         if not (isinstance(cls, type) and issubclass(cls, Planner)):
@@ -293,6 +315,11 @@ class NoiseSpec:
     model : NoiseModel, dict or None, default None
         A model (carried to workers by pickling), or a ``model.spec()`` dictionary rebuilt
         with ``ardlib.objectives.noise_from_spec`` when needed, or None (no noise).
+
+    Raises
+    ------
+    ValueError
+        If ``label`` is empty, or ``model`` is not a NoiseModel, a JSON-able dict or None.
 
     Notes
     -----
@@ -332,6 +359,11 @@ class NoiseSpec:
         Returns
         -------
         NoiseModel or None
+
+        Raises
+        ------
+        TypeError
+            If ``noise_from_spec`` returns something other than a NoiseModel.
         """
         if self.model is None or isinstance(self.model, NoiseModel):
             return self.model

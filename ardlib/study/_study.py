@@ -159,6 +159,14 @@ class Study:
     batch_size : int, default 1
         Points asked per round.
 
+    Raises
+    ------
+    TypeError
+        If ``problems``, ``planners`` or ``noises`` is not a list of the specs above.
+    ValueError
+        If one of those lists is empty or repeats a key, name or label, or an int setting
+        is out of range.
+
     Notes
     -----
     The study hash (:attr:`study_hash`) covers the canonical JSON of every spec (lists in
