@@ -39,7 +39,6 @@ __all__ = [
     "BaselineError",
     "default_who",
     "dumps_baseline",
-    "git_revision",
     "history_entry",
     "json_float",
     "load_baseline",
@@ -253,11 +252,6 @@ def _git(*args: str) -> str | None:
     return git(*args, cwd=Path(__file__).resolve().parent, timeout=10)
 
 
-def git_revision() -> str | None:
-    """``git rev-parse HEAD`` of the ardlib checkout, or None outside a git checkout."""
-    return _git("rev-parse", "HEAD") or None
-
-
 def default_who() -> str | None:
     """``git config user.name``, else ``$USER``, else None."""
     return _git("config", "user.name") or os.environ.get("USER") or None
@@ -270,7 +264,7 @@ def history_entry(who: str, why: str, updated: list[str]) -> dict[str, Any]:
         "who": who,
         "why": why,
         "when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "ardlib_revision": git_revision(),
+        "ardlib_revision": _git("rev-parse", "HEAD") or None,
         "ardlib_revision_dirty": None if status is None else bool(status),
         "ardlib_version": __version__,
         "updated": updated,

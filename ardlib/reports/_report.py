@@ -307,9 +307,6 @@ class Report:
 
 
 def _jsonable(value: Any) -> Any:
-    """JSON fallback for NumPy scalars and arrays, paths and anything else (as str)."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, float | int):
-        return float(value)
-    return str(value)
+    """JSON fallback for NumPy scalars and arrays (``tolist``), paths and anything else
+    (``str``); ``json`` calls it only for what it cannot encode itself."""
+    return value.tolist() if hasattr(value, "tolist") else str(value)

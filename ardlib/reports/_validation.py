@@ -9,7 +9,7 @@ from __future__ import annotations
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,9 @@ from scipy.stats import bootstrap
 from .._rng import RNGLike, as_generator
 from ..objectives import check_ground_truth, list_problems
 from ..stats import compare_planners
+
+if TYPE_CHECKING:
+    from ..study import SavedStudy
 
 __all__ = [
     "ReproducibilityResult",
@@ -420,7 +423,7 @@ class StudySummary:
 
 
 def summarize_study(
-    saved: Any,
+    saved: SavedStudy,
     *,
     metric: str = "regret_rec",
     metric_label: str = "regret at the recommendation",
