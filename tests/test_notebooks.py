@@ -119,3 +119,23 @@ def test_notebook_runs_at_smoke_size(path: Path, sandbox: Path) -> None:
     )
     assert result.passed
     assert result.html_path.is_file()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_papermill_sees_every_parameter(path: Path) -> None:
+    """papermill's parser silently drops a line it cannot read (a comment holding '>=' did);
+    the pipeline then refuses that parameter."""
+    import ast
+
+    from ardlib.reports._run import notebook_parameters
+
+    nb = nbformat.read(path, as_version=4)
+    (cell,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assigned = {
+        t.id
+        for node in ast.parse(cell.source).body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
+    assert set(notebook_parameters(path)) == assigned
