@@ -1,10 +1,14 @@
-"""The plain-language conclusions of the validation report say only what the table shows."""
+"""The validation report's computations: the accuracy table, and plain-language conclusions
+that say only what the table shows."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from ardlib.objectives import Branin, _registry, list_problems
+from ardlib.reports import _validation, accuracy_table
 from ardlib.reports._validation import describe_comparison
 
 
@@ -69,3 +73,31 @@ def test_summarize_study_describes_a_saved_study(tmp_path) -> None:
     assert set(s.bands["planner"]) == {"random", "sobol"} and s.bands["step"].max() == 7
     again = summarize_study(saved, n_resamples=199, rng=1)
     assert again.final_medians() == medians  # seeded bootstrap: same numbers
+
+
+def test_accuracy_table_has_one_passing_row_per_analytic_problem() -> None:
+    acc = accuracy_table(n_points=2, rng=0)
+    assert acc.columns.tolist() == [
+        "problem",
+        "dim",
+        "optimal_value",
+        "optimum_ulps_stored",
+        "optimum_ulps_reference",
+        "random_ulps_max",
+        "random_ulps_median",
+        "passed",
+    ]
+    assert acc["problem"].tolist() == [n for n in list_problems() if ":" not in n]
+    assert acc["passed"].all()
+    assert acc.drop(columns="optimal_value").notna().all().all()
+
+
+def test_accuracy_table_fails_a_wrong_stored_optimum(monkeypatch: pytest.MonkeyPatch) -> None:
+    class OffBranin(Branin):
+        optimal_value = Branin.optimal_value + 1e-12  # about 18,000 ulps of 0.398
+
+    monkeypatch.setitem(_registry._REGISTRY, "off_branin", OffBranin)
+    monkeypatch.setattr(_validation, "list_problems", lambda: ["branin", "off_branin"])
+    rows = accuracy_table(n_points=2, rng=0).to_dict("records")
+    assert [(r["problem"], r["passed"]) for r in rows] == [("branin", True), ("off_branin", False)]
+    assert rows[1]["optimum_ulps_stored"] > 64

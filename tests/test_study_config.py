@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from ardlib.objectives import Objective, register_problem
+from ardlib.objectives import Objective, _registry, register_problem
 from ardlib.study import PLANNER_PRESETS, studies_from_config, study_from_config
 from ardlib.study._cli import run_study_command
 
@@ -31,7 +31,13 @@ class NoisyLab(Objective):
         return (X[:, 0] - 0.5) ** 2
 
 
-register_problem("test_noisy_lab", NoisyLab, replace=True)
+@pytest.fixture
+def noisy_lab(monkeypatch: pytest.MonkeyPatch) -> str:
+    """NoisyLab registered for one test only (a global registration leaks into the
+    accuracy table and every other test that lists problems)."""
+    monkeypatch.setattr(_registry, "_REGISTRY", dict(_registry._REGISTRY))
+    register_problem("test_noisy_lab", NoisyLab)
+    return "test_noisy_lab"
 
 BASE = {
     "problems": ["branin"],
@@ -52,8 +58,8 @@ def test_presets_problems_and_noises_become_specs() -> None:
     assert len(study.cells()) == 1 * 2 * 2 * 2
 
 
-def test_relative_noise_is_scaled_by_the_problem_and_hashed_absolute() -> None:
-    cfg = dict(BASE, problems=["test_noisy_lab"])
+def test_relative_noise_is_scaled_by_the_problem_and_hashed_absolute(noisy_lab: str) -> None:
+    cfg = dict(BASE, problems=[noisy_lab])
     cfg["noises"] = {
         "lab": {
             "relative_to": "noise_sd",

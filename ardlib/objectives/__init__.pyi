@@ -33,7 +33,13 @@ from ._datasets import (
 )
 from ._emulator_build import build_emulators, load_emulator
 from ._emulators import CVResult, Emulator, SimplexEmulator
-from ._ground_truth import GroundTruthCheck, check_ground_truth, ulps
+from ._ground_truth import (
+    SCALE_FLOOR,
+    GroundTruthCheck,
+    check_ground_truth,
+    reference_scale,
+    ulps,
+)
 from ._noise import (
     Compose,
     DriftNoise,
@@ -46,11 +52,12 @@ from ._noise import (
     noise_from_spec,
 )
 from ._noise_base import NoiseModel, Observation
-from ._reference import reference_gradient, reference_value, term_scale
+from ._reference import reference_gradient, reference_value
 from ._registry import get_problem, list_problems, register_problem
 
 __all__ = [
     "DATASET_NAMES",
+    "SCALE_FLOOR",
     "Ackley",
     "Beale",
     "Booth",
@@ -98,9 +105,9 @@ __all__ = [
     "load_emulator",
     "noise_from_spec",
     "reference_gradient",
+    "reference_scale",
     "reference_value",
     "register_problem",
     "replicate_noise_sd",
-    "term_scale",
     "ulps",
 ]

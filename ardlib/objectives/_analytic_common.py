@@ -1,4 +1,4 @@
-"""Shared pieces of the analytic benchmarks: frozen arrays, accurate kernels, scalable base.
+"""Shared pieces of the analytic benchmarks: accurate kernels, the scalable base.
 
 The kernels here exist for floating-point accuracy, not speed: the contract tests hold every
 function to 1e-13 relative agreement with 50-digit arithmetic, which rules out the textbook
@@ -10,19 +10,14 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from .._validation import check_int
-from ._base import Objective
+from ._base import Objective, frozen
 
 __all__: list[str] = []
 
-
-def frozen(values: ArrayLike) -> NDArray[np.float64]:
-    """A read-only float copy of ``values``: ground truth must not be edited in place."""
-    arr = np.array(values, dtype=float)
-    arr.setflags(write=False)
-    return arr
+SFU = "Surjanovic & Bingham, Virtual Library of Simulation Experiments (SFU), "
 
 
 def sin_pi_squared(x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -63,8 +58,10 @@ class ScalableObjective(Objective):
     """Base for problems defined for any dimension ``d`` on the box ``[low, high]^d``.
 
     Subclasses set :attr:`domain` and, when ``d`` is restricted, :attr:`min_dim` and
-    :attr:`dim_multiple`; then ``__init__`` only validates ``dim`` and builds the box, and
-    :meth:`_ground_truth` supplies ``(optimal_value, optimizers)`` for that ``d``.
+    :attr:`dim_multiple`; then ``__init__`` only validates ``dim`` and builds the box.  The
+    ground truth for that ``d`` is data where it can be: a single optimizer with every
+    coordinate :attr:`optimizer_coordinate` and value ``d *`` :attr:`optimal_value_per_dim`;
+    otherwise :meth:`_ground_truth` supplies ``(optimal_value, optimizers)``.
 
     Parameters
     ----------
@@ -81,6 +78,8 @@ class ScalableObjective(Objective):
     domain: ClassVar[tuple[float, float]] = (0.0, 1.0)
     min_dim: ClassVar[int] = 1
     dim_multiple: ClassVar[int] = 1
+    optimizer_coordinate: ClassVar[float | None] = None
+    optimal_value_per_dim: ClassVar[float] = 0.0
 
     def __init__(self, *, dim: int = 2) -> None:
         owner = type(self).__name__
@@ -91,11 +90,12 @@ class ScalableObjective(Objective):
                 f"{self.dim_multiple}. Got {dim!r}."
             )
         self._set_box(np.tile(self.domain, (d, 1)))
-        self.bounds.setflags(write=False)
         value, where = self._ground_truth(d)
         self.optimal_value = value
         self.optimizers = None if where is None else frozen(np.atleast_2d(where))
 
     def _ground_truth(self, d: int) -> tuple[float | None, NDArray[np.float64] | None]:
         """``(optimal_value, optimizers of shape (k, d))`` for dimension ``d``, or Nones."""
-        return None, None
+        if self.optimizer_coordinate is None:
+            return None, None
+        return d * self.optimal_value_per_dim, np.full((1, d), self.optimizer_coordinate)

@@ -13,12 +13,10 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from ._analytic_common import frozen, two_sum
-from ._base import Objective
+from ._analytic_common import SFU, two_sum
+from ._base import Objective, frozen
 
 __all__ = ["Beale", "Booth", "Branin", "Forrester", "GoldsteinPrice", "McCormick", "SixHumpCamel"]
-
-_SFU = "Surjanovic & Bingham, Virtual Library of Simulation Experiments (SFU), "
 
 
 class Branin(Objective):
@@ -45,7 +43,7 @@ class Branin(Objective):
     optimizers = frozen([[-math.pi, 12.275], [math.pi, 2.275], [9.42477796076938, 2.475]])
     reference = (
         "Branin (1972); Dixon & Szegö (1978); bounds and minimizers as in "
-        + _SFU
+        + SFU
         + "branin.html. f* = 5/(4π) exactly (cos x1 = -1, square term 0); SFU's 0.397887 "
         "is this value rounded."
     )
@@ -82,7 +80,7 @@ class SixHumpCamel(Objective):
     )
     reference = (
         "Dixon & Szegö (1978); Molga & Smutnicki (2005); bounds as in "
-        + _SFU
+        + SFU
         + "camel6.html. Optimizers polished to double precision by ardlib; SFU's "
         "(±0.0898, ∓0.7126), f* = -1.0316 agree to the digits given."
     )
@@ -113,7 +111,7 @@ class GoldsteinPrice(Objective):
     bounds = frozen([[-2.0, 2.0], [-2.0, 2.0]])
     optimal_value = 3.0
     optimizers = frozen([[0.0, -1.0]])
-    reference = "Goldstein & Price (1971); Dixon & Szegö (1978); " + _SFU + "goldpr.html."
+    reference = "Goldstein & Price (1971); Dixon & Szegö (1978); " + SFU + "goldpr.html."
 
     def _evaluate(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         s = X[:, 0] + X[:, 1]
@@ -143,7 +141,7 @@ class Beale(Objective):
     bounds = frozen([[-4.5, 4.5], [-4.5, 4.5]])
     optimal_value = 0.0
     optimizers = frozen([[3.0, 0.5]])
-    reference = "Beale (1958); Jamil & Yang (2013); " + _SFU + "beale.html."
+    reference = "Beale (1958); Jamil & Yang (2013); " + SFU + "beale.html."
 
     def _evaluate(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         x, y = X[:, 0], X[:, 1]
@@ -173,7 +171,7 @@ class Booth(Objective):
     bounds = frozen([[-10.0, 10.0], [-10.0, 10.0]])
     optimal_value = 0.0
     optimizers = frozen([[1.0, 3.0]])
-    reference = "Jamil & Yang (2013); " + _SFU + "booth.html."
+    reference = "Jamil & Yang (2013); " + SFU + "booth.html."
 
     def _evaluate(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         a, b = X[:, 0] - 1.0, X[:, 1] - 3.0
@@ -203,7 +201,7 @@ class McCormick(Objective):
     optimizers = frozen([[-0.5471975511965977, -1.5471975511965979]])
     reference = (
         "McCormick (1976); Jamil & Yang (2013); "
-        + _SFU
+        + SFU
         + "mccorm.html. Closed form x* = (1/2 - π/3, -1/2 - π/3), f* = -√3/2 - π/3 derived "
         "by ardlib; SFU's (-0.54719, -1.54719), -1.9133 agree to the digits given."
     )
@@ -235,7 +233,7 @@ class Forrester(Objective):
     optimizers = frozen([[0.7572487578418559]])
     reference = (
         "Forrester, Sóbester & Keane (2008), Engineering Design via Surrogate Modelling; "
-        + _SFU
+        + SFU
         + "forretal08.html. Optimizer polished to double precision by "
         "ardlib; the commonly quoted x* = 0.75725, f* = -6.02074 agree to the digits given."
     )

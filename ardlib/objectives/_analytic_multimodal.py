@@ -14,15 +14,9 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from ._analytic_common import ScalableObjective, sin_pi_squared
+from ._analytic_common import SFU, ScalableObjective, sin_pi_squared
 
 __all__ = ["Ackley", "Griewank", "Levy", "Michalewicz", "Rastrigin", "StyblinskiTang"]
-
-_SFU = "Surjanovic & Bingham, Virtual Library of Simulation Experiments (SFU), "
-
-
-def _at_origin(d: int) -> tuple[float, NDArray[np.float64]]:
-    return 0.0, np.zeros((1, d))
 
 
 class Ackley(ScalableObjective):
@@ -47,10 +41,8 @@ class Ackley(ScalableObjective):
 
     name = "ackley"
     domain = (-32.768, 32.768)
-    reference = "Ackley (1987); " + _SFU + "ackley.html; Jamil & Yang (2013)."
-
-    def _ground_truth(self, d: int) -> tuple[float, NDArray[np.float64]]:
-        return _at_origin(d)
+    optimizer_coordinate = 0.0
+    reference = "Ackley (1987); " + SFU + "ackley.html; Jamil & Yang (2013)."
 
     def _evaluate(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         radius = np.sqrt(np.mean(X * X, axis=1))
@@ -78,10 +70,8 @@ class Rastrigin(ScalableObjective):
 
     name = "rastrigin"
     domain = (-5.12, 5.12)
-    reference = "Rastrigin (1974); " + _SFU + "rastr.html."
-
-    def _ground_truth(self, d: int) -> tuple[float, NDArray[np.float64]]:
-        return _at_origin(d)
+    optimizer_coordinate = 0.0
+    reference = "Rastrigin (1974); " + SFU + "rastr.html."
 
     def _evaluate(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         return np.asarray(np.sum(X * X + 20.0 * sin_pi_squared(X), axis=1))
@@ -108,10 +98,8 @@ class Griewank(ScalableObjective):
 
     name = "griewank"
     domain = (-600.0, 600.0)
-    reference = "Griewank (1981); " + _SFU + "griewank.html."
-
-    def _ground_truth(self, d: int) -> tuple[float, NDArray[np.float64]]:
-        return _at_origin(d)
+    optimizer_coordinate = 0.0
+    reference = "Griewank (1981); " + SFU + "griewank.html."
 
     def _evaluate(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         z = X / np.sqrt(np.arange(1.0, X.shape[1] + 1.0))
@@ -143,10 +131,8 @@ class Levy(ScalableObjective):
 
     name = "levy"
     domain = (-10.0, 10.0)
-    reference = "Levy & Montalvo (1985); " + _SFU + "levy.html."
-
-    def _ground_truth(self, d: int) -> tuple[float, NDArray[np.float64]]:
-        return 0.0, np.ones((1, d))
+    optimizer_coordinate = 1.0
+    reference = "Levy & Montalvo (1985); " + SFU + "levy.html."
 
     def _evaluate(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         u = (X - 1.0) / 4.0
@@ -212,7 +198,7 @@ class Michalewicz(ScalableObjective):
     name = "michalewicz"
     domain = (0.0, math.pi)
     reference = (
-        "Michalewicz (1992); " + _SFU + "michal.html. Optimizers for d <= 10 computed by "
+        "Michalewicz (1992); " + SFU + "michal.html. Optimizers for d <= 10 computed by "
         "ardlib (separable: per-coordinate global 1-D minima polished to double precision); "
         "they reproduce SFU's f* = -1.8013 (d=2), -4.687658 (d=5), -9.66015 (d=10). "
         "Unknown (None) for d > 10."
@@ -255,15 +241,14 @@ class StyblinskiTang(ScalableObjective):
 
     name = "styblinski_tang"
     domain = (-5.0, 5.0)
+    optimizer_coordinate = _STYBLINSKI_TANG_X
+    optimal_value_per_dim = _STYBLINSKI_TANG_G
     reference = (
-        "Styblinski & Tang (1990); " + _SFU + "stybtang.html. Optimizer x_i = "
+        "Styblinski & Tang (1990); " + SFU + "stybtang.html. Optimizer x_i = "
         "-2.903534027771177 (root of 4x³ - 32x + 5) polished to double precision by ardlib; "
         "f* = -39.166165703771415 d. SFU's f* = -39.16599 d is wrong in the 4th decimal: "
         "even at SFU's own x_i = -2.903534 the value is -39.1661657 d."
     )
-
-    def _ground_truth(self, d: int) -> tuple[float, NDArray[np.float64]]:
-        return d * _STYBLINSKI_TANG_G, np.full((1, d), _STYBLINSKI_TANG_X)
 
     def _evaluate(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         return np.asarray(0.5 * np.sum(X * (X * (X * X - 16.0) + 5.0), axis=1))

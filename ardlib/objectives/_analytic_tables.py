@@ -15,25 +15,26 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._validation import check_int
-from ._analytic_common import frozen
-from ._base import Objective
+from ._analytic_common import SFU
+from ._base import Objective, frozen
 
 __all__ = ["Hartmann3", "Hartmann6", "Shekel"]
 
-_SFU = "Surjanovic & Bingham, Virtual Library of Simulation Experiments (SFU), "
 
-_HARTMANN_ALPHA = frozen([1.0, 1.2, 3.0, 3.2])
+class _Hartmann(Objective):
+    """``-Σ_i α_i exp(-Σ_j A_ij (x_j - P_ij)²)`` with ``α = (1, 1.2, 3, 3.2)``; subclasses
+    set the (4, d) tables ``_A`` and ``_P``."""
+
+    _ALPHA = frozen([1.0, 1.2, 3.0, 3.2])
+    _A: ClassVar[NDArray[np.float64]]
+    _P: ClassVar[NDArray[np.float64]]
+
+    def _evaluate(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
+        inner = np.einsum("ij,nij->ni", self._A, (X[:, None, :] - self._P[None, :, :]) ** 2)
+        return np.asarray(-(np.exp(-inner) @ self._ALPHA))
 
 
-def _hartmann(
-    X: NDArray[np.float64], A: NDArray[np.float64], P: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """``-Σ_i α_i exp(-Σ_j A_ij (x_j - P_ij)²)`` for X of shape (n, d), A and P (4, d)."""
-    inner = np.einsum("ij,nij->ni", A, (X[:, None, :] - P[None, :, :]) ** 2)
-    return np.asarray(-(np.exp(-inner) @ _HARTMANN_ALPHA))
-
-
-class Hartmann3(Objective):
+class Hartmann3(_Hartmann):
     """Hartmann function in 3 dimensions on ``[0, 1]³`` (4 exponential wells).
 
     ``f(x) = -Σ_{i=1}^{4} α_i exp(-Σ_{j=1}^{3} A_ij (x_j - P_ij)²)``.
@@ -54,7 +55,7 @@ class Hartmann3(Objective):
     optimizers = frozen([[0.11458887665506896, 0.55564889461693, 0.8525469846866774]])
     reference = (
         "Hartmann (1973); Dixon & Szegö (1978); constants as in "
-        + _SFU
+        + SFU
         + "hart3.html. Optimizer polished to double precision by ardlib: SFU's "
         "x* = (0.114614, 0.555649, 0.852547) is off by 2.5e-5 in x1 (its value there is "
         "-3.862779786949, not the minimum); f* = -3.86278 is right to the digits given."
@@ -65,11 +66,8 @@ class Hartmann3(Objective):
         / 10_000.0
     )
 
-    def _evaluate(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
-        return _hartmann(X, self._A, self._P)
 
-
-class Hartmann6(Objective):
+class Hartmann6(_Hartmann):
     """Hartmann function in 6 dimensions on ``[0, 1]⁶`` (4 exponential wells).
 
     ``f(x) = -Σ_{i=1}^{4} α_i exp(-Σ_{j=1}^{6} A_ij (x_j - P_ij)²)``.  Its minimum is
@@ -102,7 +100,7 @@ class Hartmann6(Objective):
     )
     reference = (
         "Hartmann (1973); Dixon & Szegö (1978); constants as in "
-        + _SFU
+        + SFU
         + "hart6.html. Optimizer polished to double precision by ardlib; SFU's "
         "(0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573), f* = -3.32237 agree to "
         "the digits given. Not -3.86278 (that is Hartmann-3's minimum)."
@@ -126,9 +124,6 @@ class Hartmann6(Objective):
         )
         / 10_000.0
     )
-
-    def _evaluate(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
-        return _hartmann(X, self._A, self._P)
 
 
 class Shekel(Objective):
@@ -160,7 +155,7 @@ class Shekel(Objective):
     bounds = frozen([[0.0, 10.0]] * 4)
     reference = (
         "Shekel (1971); Dixon & Szegö (1978); constants as in "
-        + _SFU
+        + SFU
         + "shekel.html. Optimizers polished to double precision by ardlib. The literature's "
         "x* = (4, 4, 4, 4) is only approximate: the minimizers are (4.0000372, 4.0001333, "
         "4.0000372, 4.0001333) for m=5, (4.0005728, 3.9996062, ...) for m=7 and "

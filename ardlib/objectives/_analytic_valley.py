@@ -9,11 +9,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ._analytic_common import ScalableObjective, two_square
+from ._analytic_common import SFU, ScalableObjective, two_square
 
 __all__ = ["DixonPrice", "Powell", "Rosenbrock", "Zakharov"]
-
-_SFU = "Surjanovic & Bingham, Virtual Library of Simulation Experiments (SFU), "
 
 
 class Rosenbrock(ScalableObjective):
@@ -39,10 +37,8 @@ class Rosenbrock(ScalableObjective):
     name = "rosenbrock"
     domain = (-5.0, 10.0)
     min_dim = 2
-    reference = "Rosenbrock (1960); " + _SFU + "rosen.html."
-
-    def _ground_truth(self, d: int) -> tuple[float, NDArray[np.float64]]:
-        return 0.0, np.ones((1, d))
+    optimizer_coordinate = 1.0
+    reference = "Rosenbrock (1960); " + SFU + "rosen.html."
 
     def _evaluate(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         u = X - 1.0
@@ -76,7 +72,7 @@ class DixonPrice(ScalableObjective):
     name = "dixon_price"
     domain = (-10.0, 10.0)
     reference = (
-        "Dixon & Price (1989); " + _SFU + "dixonpr.html (closed-form zero set). SFU lists "
+        "Dixon & Price (1989); " + SFU + "dixonpr.html (closed-form zero set). SFU lists "
         "one minimizer; x_d may take either sign, so there are two for d >= 2."
     )
 
@@ -121,13 +117,11 @@ class Powell(ScalableObjective):
     domain = (-4.0, 5.0)
     min_dim = 4
     dim_multiple = 4
-    reference = "Powell (1962); " + _SFU + "powell.html."
+    optimizer_coordinate = 0.0
+    reference = "Powell (1962); " + SFU + "powell.html."
 
     def __init__(self, *, dim: int = 4) -> None:
         super().__init__(dim=dim)
-
-    def _ground_truth(self, d: int) -> tuple[float, NDArray[np.float64]]:
-        return 0.0, np.zeros((1, d))
 
     def _evaluate(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         B = X.reshape(X.shape[0], X.shape[1] // 4, 4)
@@ -156,10 +150,8 @@ class Zakharov(ScalableObjective):
 
     name = "zakharov"
     domain = (-5.0, 10.0)
-    reference = "Jamil & Yang (2013); " + _SFU + "zakharov.html."
-
-    def _ground_truth(self, d: int) -> tuple[float, NDArray[np.float64]]:
-        return 0.0, np.zeros((1, d))
+    optimizer_coordinate = 0.0
+    reference = "Jamil & Yang (2013); " + SFU + "zakharov.html."
 
     def _evaluate(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         s = X @ (0.5 * np.arange(1.0, X.shape[1] + 1.0))

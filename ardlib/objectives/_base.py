@@ -15,6 +15,13 @@ __all__ = ["Goal", "Objective"]
 Goal = Literal["minimize", "maximize"]
 
 
+def frozen(values: ArrayLike) -> NDArray[np.float64]:
+    """A read-only float copy of ``values``: ground truth must not be edited in place."""
+    arr = np.array(values, dtype=float)
+    arr.setflags(write=False)
+    return arr
+
+
 class Objective(ABC):
     """A benchmark problem: noise-free values plus everything known about its optimum.
 
@@ -118,7 +125,8 @@ class Objective(ABC):
         return np.asarray(a_ < b_ if self.goal == "minimize" else a_ > b_)
 
     def _set_box(self, bounds: ArrayLike) -> None:
-        self.bounds = check_bounds(bounds, owner=type(self).__name__)
+        """Validate and store ``bounds`` (read-only) and ``dim``."""
+        self.bounds = frozen(check_bounds(bounds, owner=type(self).__name__))
         self.dim = self.bounds.shape[0]
 
     def __repr__(self) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 __all__ = ["add_data_parsers", "run_data_command"]
@@ -27,6 +26,7 @@ def add_data_parsers(sub: argparse._SubParsersAction) -> None:
 
 def run_data_command(args: argparse.Namespace) -> int:
     """Run ``data import`` or ``emulators build``; returns the exit status."""
+    from .._io import write_json
     from ._datasets import import_datasets
     from ._emulator_build import build_emulators
 
@@ -36,9 +36,8 @@ def run_data_command(args: argparse.Namespace) -> int:
         return 0
     out = Path(args.out)
     metrics = build_emulators(args.data, out, min_r2=args.min_r2, rng=args.seed)
-    (out / "metrics.json").write_text(
-        json.dumps({"min_r2": args.min_r2, "emulators": metrics}, indent=2, default=str) + "\n"
-    )
+    summary = {"min_r2": args.min_r2, "emulators": metrics}
+    write_json(out / "metrics.json", summary, sort_keys=False, default=str)
     for name, m in metrics.items():
         print(
             f"{name:<15} R2 {m['r2']:.3f} cov90 {m['coverage90']:.2f} noise_sd {m['noise_sd']:.4g}"

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._io import sha256_bytes, sha256_file, sha256_json, write_atomic
+from .._io import sha256_bytes, sha256_file, sha256_json, write_atomic, write_json
 from ._base import Goal
 
 __all__ = [
@@ -185,7 +185,7 @@ def import_datasets(
     readme = (src_p / _README).read_text(encoding="utf-8")
     provenance = _provenance(readme, files, dataset_hash)
     write_atomic(dst_p / "PROVENANCE.md", provenance)
-    write_atomic(dst_p / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    write_json(dst_p / "manifest.json", manifest, sort_keys=False)
     return manifest
 
 

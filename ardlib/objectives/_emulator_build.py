@@ -69,8 +69,8 @@ def build_emulators(
     data_root : path, optional
         Where the datasets are read from (``load_dataset``'s default resolution).
     out_dir : path, optional
-        Folder for the ``<name>.json`` artifacts (default: ``$ARDLIB_EMULATOR_DIR`` or
-        ``<repo>/data/emulators``); created if missing.
+        Folder for the ``<name>.json`` artifacts (default: ``$ARDLIB_EMULATOR_DIR``, else
+        ``data/emulators`` in the working directory); created if missing.
     names : sequence of str, optional
         Datasets to build; default all of :data:`~ardlib.objectives.DATASET_NAMES`.
     min_r2 : float, default 0.7
@@ -113,8 +113,8 @@ def load_emulator(
     name : str
         Dataset name.
     artifact_dir : path, optional
-        Folder holding ``<name>.json`` (default: ``$ARDLIB_EMULATOR_DIR`` or
-        ``<repo>/data/emulators``).
+        Folder holding ``<name>.json`` (default: ``$ARDLIB_EMULATOR_DIR``, else
+        ``data/emulators`` in the working directory).
     data_root : path, optional
         Where the dataset is read from.
 

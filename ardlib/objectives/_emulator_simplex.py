@@ -22,7 +22,7 @@ Duchi et al. 2008, "Efficient projections onto the l1-ball", ICML (for :func:`pr
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 Array = NDArray[np.float64]
 
@@ -114,12 +114,6 @@ def project_simplex(X: Array) -> Array:
     rho = np.count_nonzero(S - css / ks > 0, axis=1)
     tau = css[np.arange(m), rho - 1] / rho
     return np.maximum(X - tau[:, None], 0.0)
-
-
-def _readonly(a: ArrayLike) -> Array:
-    out = np.array(a, dtype=float)
-    out.flags.writeable = False
-    return out
 
 
 def off_simplex_rows(X: Array) -> NDArray[np.intp]:

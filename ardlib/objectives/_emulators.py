@@ -49,12 +49,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._io import write_atomic
+from .._io import write_json
 from .._rng import as_generator
 from .._threads import single_threaded_blas
 from .._validation import check_int, check_points, check_real
 from ..gp import Posterior
-from ._base import Objective
+from ._base import Objective, frozen
 from ._datasets import Dataset, load_dataset, replicate_noise_sd
 from ._emulator_fit import (
     CVResult,
@@ -67,7 +67,6 @@ from ._emulator_fit import (
 )
 from ._emulator_simplex import (
     SIMPLEX_ATOL,
-    _readonly,
     box_to_simplex,
     off_simplex_rows,
     project_simplex,
@@ -234,7 +233,6 @@ class Emulator(Objective):
         self.dataset = ds
         self._name = f"emulator:{ds.name}"
         self._set_box(ds.bounds)
-        self.bounds = _readonly(self.bounds)
         self.goal = ds.goal
         self.simplex = ds.constraint == "simplex"
         if self.simplex and not np.array_equal(ds.bounds, np.tile([0.0, 1.0], (ds.dim, 1))):
@@ -249,7 +247,7 @@ class Emulator(Objective):
         self._replicate_sd = sd
 
     def _set_model(self, theta: Array) -> None:
-        self.theta_ = _readonly(theta)
+        self.theta_ = frozen(theta)
         self.gp_ = condition(self._Xu, self.dataset.y, self.theta_)
         self._mean = PosteriorMean(self.gp_)
         self.gp_noise_sd_ = float(np.sqrt(self.gp_.noise_var_) * self.gp_.y_std_)
@@ -260,7 +258,7 @@ class Emulator(Objective):
 
     def _set_optimum(self, x: Array) -> float:
         x = np.clip(x, self.bounds[:, 0], self.bounds[:, 1])
-        self.optimizers = _readonly(x)
+        self.optimizers = frozen(x)
         value = float(self.evaluate_true(self.optimizers)[0])
         self.optimal_value = value
         return value
@@ -391,7 +389,7 @@ class Emulator(Objective):
         -------
         pathlib.Path
         """
-        return write_atomic(path, json.dumps(self.to_dict(), indent=2) + "\n")
+        return write_json(path, self.to_dict(), sort_keys=False)
 
     @classmethod
     def load(
@@ -482,7 +480,6 @@ class SimplexEmulator(Objective):
             )
         self.emulator = emulator
         self._set_box(np.tile([0.0, 1.0], (emulator.dim - 1, 1)))
-        self.bounds = _readonly(self.bounds)
         self.goal = emulator.goal
         self.noise_sd = emulator.noise_sd
         self.reference = (
@@ -490,7 +487,7 @@ class SimplexEmulator(Objective):
             f"[0, 1]^{self.dim}"
         )
         assert emulator.optimizers is not None
-        self.optimizers = _readonly(simplex_to_box(np.asarray(emulator.optimizers)))
+        self.optimizers = frozen(simplex_to_box(np.asarray(emulator.optimizers)))
         self.optimal_value = float(self.evaluate_true(self.optimizers)[0])
 
     @property

@@ -92,6 +92,17 @@ class _Model(NoiseModel):
         return f"{type(self).__name__}({args})"
 
 
+class _SdModel(_Model):
+    """A model with one setting, a standard deviation ``sd >= 0``."""
+
+    def __init__(self, *, sd: float) -> None:
+        self.sd = sd
+        self._store()
+
+    def _check(self) -> dict[str, Any]:
+        return {"sd": self._real("sd", low=0.0)}
+
+
 class NoNoise(_Model):
     """Exact measurements: ``y_obs = y``.  Draws nothing from ``rng``."""
 
@@ -104,7 +115,7 @@ class NoNoise(_Model):
         return obs
 
 
-class GaussianNoise(_Model):
+class GaussianNoise(_SdModel):
     """Additive homoscedastic Gaussian measurement noise.
 
     ``y_obs = y + sd * Z`` with ``Z ~ N(0, 1)`` iid per experiment, i.e. the error is
@@ -119,13 +130,6 @@ class GaussianNoise(_Model):
     -----
     Draws ``n`` standard normals (one per row, in row order) from ``rng``, then scales them.
     """
-
-    def __init__(self, *, sd: float) -> None:
-        self.sd = sd
-        self._store()
-
-    def _check(self) -> dict[str, Any]:
-        return {"sd": self._real("sd", low=0.0)}
 
     def transform(
         self, objective: Objective, obs: Observation, rng: np.random.Generator
@@ -310,7 +314,7 @@ def _walk(rng: np.random.Generator, steps: NDArray[np.int64]) -> NDArray[np.floa
     return np.asarray(path[steps], dtype=float)
 
 
-class InputNoise(_Model):
+class InputNoise(_SdModel):
     """Actuation noise: the experiment runs near, not at, the requested point.
 
     ``X_actual = clip(X_in + sd * w * Z, low, high)`` per dimension, with ``Z ~ N(0, 1)``
@@ -332,13 +336,6 @@ class InputNoise(_Model):
     -----
     Draws an ``(n, d)`` array of standard normals from ``rng`` (row-major), then scales.
     """
-
-    def __init__(self, *, sd: float) -> None:
-        self.sd = sd
-        self._store()
-
-    def _check(self) -> dict[str, Any]:
-        return {"sd": self._real("sd", low=0.0)}
 
     def transform(
         self, objective: Objective, obs: Observation, rng: np.random.Generator

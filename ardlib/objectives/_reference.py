@@ -12,8 +12,9 @@ an mpf computed with ``mp.dps = 50``.  Each one is built from a ``*_terms`` func
 returns the additive terms of the published definition, except that a constant is kept
 together with the term it cancels at the optimum (Ackley's ``a`` and ``e``, Rastrigin's
 ``10 d``, Griewank's ``1``): cancellation *between* the returned terms is then the kind no
-rearrangement can avoid, and the tests use ``sum(|terms|)`` as the scale below which double
-arithmetic cannot be expected to resolve a value (see :func:`term_scale`).
+rearrangement can avoid, and ``sum(|terms|)`` bounds the scale below which double
+arithmetic cannot be expected to resolve a value (see
+:func:`~ardlib.objectives.reference_scale`).
 """
 
 from __future__ import annotations
@@ -317,30 +318,6 @@ def reference_value(name: str, x: Sequence[float], **params: Any) -> Any:
         return mp.fsum(TERMS[name](x, **params))
 
 
-def term_scale(name: str, x: Sequence[float], **params: Any) -> Any:
-    """Σ |term| over the additive terms of the published definition (an mpf).
-
-    A double-precision evaluation that rounds each term can be off by a few ulps of this
-    scale even when every term is computed perfectly; where the terms cancel (|f| much
-    smaller than the scale), this, not |f|, bounds the attainable absolute accuracy.
-
-    Parameters
-    ----------
-    name : str
-        A registered problem with a reference implementation.
-    x : sequence of float
-        The point, length d.
-    **params
-        Problem parameters other than the dimension (e.g. ``m`` for Shekel).
-
-    Returns
-    -------
-    mpmath.mpf
-    """
-    with mp.workdps(DPS):
-        return mp.fsum(abs(t) for t in TERMS[name](x, **params))
-
-
 def reference_gradient(name: str, x: Sequence[float], **params: Any) -> list[Any]:
     """Central-difference gradient at ``x`` in 50-digit arithmetic (step 1e-15).
 
@@ -380,5 +357,4 @@ __all__ = [
     "TERMS",
     "reference_gradient",
     "reference_value",
-    "term_scale",
 ]

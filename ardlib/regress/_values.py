@@ -3,10 +3,11 @@
 For every registered analytic problem (emulators have no closed form) the baseline keeps
 its box, its ``optimal_value`` and ``evaluate_true`` at three fixed points of its box.
 Each recorded value is first checked against the independent 50-digit implementation
-(:mod:`ardlib.objectives._reference`), so a baseline can only pin a correct value.
+(:func:`ardlib.objectives.reference_scale`), so a baseline can only pin a correct value.
 
 Tolerance: ``reference_max_ulps`` (64) units in the last place of the value's *scale*,
-``max(|f|, sum|terms| / 100, 1e-3)`` as in the validation report's accuracy table.  Analytic
+``max(|f|, sum|terms| / 100, 1e-3)``, the one rule of :func:`ardlib.objectives.ulps` (the
+scale of each point is recorded with it; an optimal value has no terms).  Analytic
 formulas involve no BLAS, but ``exp``, ``sin`` and ``cos`` come from the platform's libm or
 NumPy's SIMD kernels, which differ by a few ulps across CPUs and builds; where the terms of
 a formula cancel, those ulps are ulps of the terms, not of the small result.  64 ulps
@@ -22,9 +23,14 @@ import numpy as np
 from mpmath import nstr
 from numpy.typing import NDArray
 
-from ..objectives import get_problem, list_problems, ulps
-from ..objectives._base import Objective
-from ..objectives._reference import TERMS, reference_value, term_scale
+from ..objectives import (
+    SCALE_FLOOR,
+    Objective,
+    get_problem,
+    list_problems,
+    reference_scale,
+    ulps,
+)
 from ._report import make_row
 
 __all__ = ["MAX_ULPS", "analytic_names", "compare_reference", "fixed_points", "record_reference"]
@@ -61,21 +67,15 @@ def fixed_points(bounds: NDArray[np.float64], n: int = _N_POINTS) -> NDArray[np.
     return np.asarray(lo + u * (hi - lo), dtype=float)
 
 
-def _params(problem: Objective) -> dict[str, Any]:
-    """Problem parameters the reference functions need besides the point (Shekel's m)."""
-    return {"m": problem.m} if hasattr(problem, "m") else {}
-
-
 def _point_entry(name: str, problem: Objective, x: NDArray[np.float64]) -> dict[str, Any]:
     """One fixed point: x, value, scale and the 50-digit reference, checked to agree."""
     value = float(problem.evaluate_true(x[None])[0])
     entry: dict[str, Any] = {"x": x.tolist(), "value": value}
-    if name not in TERMS:
-        entry.update(scale=max(abs(value), 1e-3), reference=None)
+    found = reference_scale(problem, x)
+    if found is None:
+        entry.update(scale=max(abs(value), SCALE_FLOOR), reference=None)
         return entry
-    ref = reference_value(name, x.tolist(), **_params(problem))
-    terms = float(term_scale(name, x.tolist(), **_params(problem)))
-    scale = max(abs(float(ref)), terms / 100, 1e-3)
+    ref, scale = found
     err = ulps(value, ref, scale)
     if not err <= MAX_ULPS:
         raise ValueError(
@@ -137,7 +137,7 @@ def _compare_problem(entry: Mapping[str, Any], max_ulps: float) -> list[dict[str
         detail = "unknown in both" if base is cur else f"was {base!r}, now {cur!r}"
         rows.append(make_row("reference", f"{name}: optimal_value", verdict, detail))
     else:
-        scale = max(abs(float(base)), 1.0)
+        scale = max(abs(float(base)), abs(cur), SCALE_FLOOR)
         rows.append(_value_row(f"{name}: optimal_value", float(base), cur, scale, max_ulps))
     for k, pt in enumerate(entry["points"], start=1):
         label = f"{name}: f(x{k})"
