@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ardlib.bench import compare_peers, peer_study
+from ardlib.bench import PEERS, compare_peers, peer_study
 from ardlib.objectives import get_problem
 from ardlib.planners import BayesianOptimization, BoTorchPlanner, OptunaPlanner, SkoptPlanner
 from ardlib.study import PlannerSpec, Study
@@ -61,12 +61,33 @@ def test_missing_peer_names_the_extra(name: str, monkeypatch: pytest.MonkeyPatch
         planner.ask()
 
 
-def test_peer_study_names_bad_planners() -> None:
+@pytest.mark.parametrize(
+    ("name", "setting"),
+    [("botorch", "num_restarts"), ("botorch", "raw_samples"), ("skopt", "n_points"),
+     ("skopt", "n_restarts_optimizer"), ("optuna", "n_initial")],
+)  # fmt: skip
+def test_bad_setting_is_named_before_any_import(
+    name: str, setting: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cls, module, _ = ADAPTERS[name]
+    monkeypatch.setitem(sys.modules, module, None)
+    planner = cls(bounds=[[0.0, 1.0]], **{setting: 0})
+    with pytest.raises(ValueError, match=f"'{setting}' parameter of {cls.__name__} must be an int"):
+        planner.ask()
+
+
+def test_peer_study_names_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="'problems' parameter of peer_study"):
+        peer_study(["branin", "nosuch"])
     with pytest.raises(ValueError, match="'planners' parameter of peer_study"):
         peer_study(["branin"], ["ardlib", "hyperopt"])
+    with pytest.raises(
+        ValueError, match="'replicates' parameter of peer_study must be an int >= 6"
+    ):
+        peer_study(["branin"], replicates=5)  # a paired test needs 6
     with pytest.raises(ValueError, match="including 'ardlib'"):
         peer_study(["branin"], ["botorch"])
-    study = peer_study(["branin"], ["ardlib", "botorch"], budget=12, replicates=3)
+    study = peer_study(["branin"], ["ardlib", "botorch"], budget=12, replicates=6)
     assert [p["cls"] for p in study.spec()["planners"]] == [
         "ardlib.planners.BayesianOptimization",
         "ardlib.planners.BoTorchPlanner",
@@ -120,12 +141,12 @@ def test_adapter_runs_on_branin(name: str) -> None:
     problem = get_problem("branin")
     planner = _peer(name, bounds=problem.bounds, rng=1, n_initial=4)
     lo, hi = problem.bounds.T
-    for _ in range(7):
+    for step in range(8):
         x = planner.ask()
         assert x.shape == (1, 2)
         assert np.all((lo <= x) & (x <= hi))
-        planner.tell(x, problem.evaluate_true(x))
-    assert planner.n_observations == 7
+        planner.tell(x, [np.nan] if step == 5 else problem.evaluate_true(x))  # one failure
+    assert planner.n_observations == 7 and planner.X_failed_.shape == (1, 2)
     best = planner.X_[np.argmin(planner.y_)]
     np.testing.assert_array_equal(planner.recommend(), best)
     assert planner.peer_info["version"] is not None
@@ -172,12 +193,30 @@ def test_adapter_maximizes_by_negating(name: str) -> None:
     np.testing.assert_array_equal(planner.recommend(), planner.X_[np.argmax(planner.y_)])
 
 
-def test_bench_peers_command_names_a_bad_planner(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.slow
+@BOTORCH_RETRY
+def test_peer_study_pairs_every_peer_with_ardlib(tmp_path: Path) -> None:
+    for _, module, _ in ADAPTERS.values():
+        _need(module)
+    study = peer_study(["branin"], budget=6, replicates=6, n_initial=4)
+    result = study.run(tmp_path, max_workers=1, progress=False)
+    assert result.results.groupby("planner").size().to_dict() == dict.fromkeys(PEERS, 36)
+    table = compare_peers(result).table.set_index("peer")  # raises if a design differed
+    assert sorted(table.index) == sorted(NAMES) and (table["n"] == 6).all()
+    assert (table["ask_ms_peer"] > 0).all() and (table["speedup"] > 0).all()
+    assert (table["p_value"] <= table["p_holm"]).all()
+
+
+@pytest.mark.parametrize(
+    ("args", "named"), [(["--planners", "hyperopt"], "planners"), (["--seeds", "5"], "replicates")]
+)
+def test_bench_peers_command_names_a_bad_argument(
+    args: list[str], named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from ardlib.cli import main
 
     out = tmp_path / "peers.json"
-    assert main(["bench", "peers", "--planners", "hyperopt", "--out", str(out)]) == 2
-    assert "'planners' parameter of peer_study" in capsys.readouterr().err
+    assert main(["bench", "peers", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"'{named}' parameter of peer_study" in err and err.count("\n") == 1
     assert not out.exists()

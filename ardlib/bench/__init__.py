@@ -16,7 +16,9 @@ revisions with noise-robust verdicts, tracked over history, and profiled.
 - :func:`peer_study`, :func:`compare_peers`, :func:`run_peers`: ardlib's GP-BO beside
   BoTorch, scikit-optimize and Optuna as one study (``ardlib bench peers``);
 - :func:`profile_benchmarks`, :func:`profile_call`, :func:`diff_top_frames`: flame graphs
-  and the frames that moved (pyinstrument, the ``bench`` extra).
+  and the frames that moved (pyinstrument, the ``bench`` extra);
+- :func:`plot_ratios`, :func:`plot_history`, :func:`profile_links`: the benchmark report's
+  figures and profile table.
 
 Names load on first access (lazy_loader); the benchmark definitions register when the
 registry is first read.

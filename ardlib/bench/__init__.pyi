@@ -6,6 +6,7 @@ from ._detector import DETECTOR_BENCHMARKS, DetectorRates, measure_detector
 from ._history import history_changes
 from ._peers import PEERS, PeerComparison, compare_peers, peer_study, peer_versions, run_peers
 from ._planners import PlannerBenchmark, planner_benchmark
+from ._plots import plot_history, plot_ratios, profile_links
 from ._profile import ProfileResult, diff_top_frames, load_top_frames, profile_call, save_profile
 from ._profiles import profile_benchmarks
 from ._registry import Benchmark, benchmark, get_benchmark, list_benchmarks
@@ -40,8 +41,11 @@ __all__ = [
     "peer_study",
     "peer_versions",
     "planner_benchmark",
+    "plot_history",
+    "plot_ratios",
     "profile_benchmarks",
     "profile_call",
+    "profile_links",
     "resolve_revision",
     "run_benchmarks",
     "run_peers",

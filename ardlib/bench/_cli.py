@@ -12,6 +12,9 @@ detector's error rates, and profiles.
 - ``ardlib bench planners [--seeds 30] [--reps 3] [--budget 60] [--sizes N ...]
   [--out FILE]``: GP-BO ``ask()`` latency by dimension and size, and evaluations to a
   target regret on Branin.
+- ``ardlib bench peers [--problems P ...] [--planners ardlib botorch skopt optuna]
+  [--seeds 10] [--budget 40] [--store DIR] [--out data/benchmarks/peers.json]``: ardlib's
+  GP-BO beside the peer libraries as one study, compared by paired tests and ask times.
 """
 
 from __future__ import annotations
@@ -74,7 +77,7 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     peers = bsub.add_parser("peers", help="ardlib's GP-BO beside BoTorch, skopt and Optuna")
     peers.add_argument("--problems", nargs="+", default=["branin", "hartmann6", "emulator:suzuki"])
     peers.add_argument("--planners", nargs="+", default=["ardlib", "botorch", "skopt", "optuna"])
-    peers.add_argument("--replicates", type=int, default=10, help="paired seeds per problem")
+    peers.add_argument("--seeds", "--replicates", dest="replicates", type=int, default=10)
     peers.add_argument("--budget", type=int, default=40, help="evaluations per campaign")
     peers.add_argument("--store", default="data/benchmarks/peer_store", help="result store")
     peers.add_argument("--out", default="data/benchmarks/peers.json")
@@ -231,7 +234,7 @@ def _planners(args: argparse.Namespace) -> int:
 
 
 def _peers(args: argparse.Namespace) -> int:
-    from .._io import write_json
+    from .._io import machine_info, write_json
     from ._peers import run_peers
 
     comparison = run_peers(
@@ -242,7 +245,7 @@ def _peers(args: argparse.Namespace) -> int:
         store=args.store,
     )
     print(comparison.table.to_string(index=False))
-    write_json(args.out, comparison.to_json())
+    write_json(args.out, {**comparison.to_json(), "machine": machine_info()})
     print(f"wrote {args.out}")
     return 0
 

@@ -25,6 +25,7 @@ import pandas as pd
 from .._validation import check_int
 from ..objectives import list_problems
 from ..stats import bootstrap_ci, compare_planners
+from ..stats._paired import MIN_PAIRS
 from ..study import PlannerSpec, ProblemSpec, Study, StudyResult
 
 __all__ = ["PEERS", "PeerComparison", "compare_peers", "peer_study", "peer_versions", "run_peers"]
@@ -79,7 +80,7 @@ def peer_study(
     budget : int, default 40
         Evaluations per campaign, more than ``n_initial``.
     replicates : int, default 10
-        Paired replicates (seeds) per problem.
+        Paired replicates (seeds) per problem, at least 6 (the paired test's minimum).
     n_initial : int, default 5
         Size of the shared Sobol' initial design.
     master_seed : int, default 0
@@ -106,6 +107,7 @@ def peer_study(
             f"(ardlib.objectives.list_problems()). Got {list(problems)!r}."
         )
     budget = check_int(budget, "budget", owner="peer_study", low=2)
+    replicates = check_int(replicates, "replicates", owner="peer_study", low=MIN_PAIRS)
     n_initial = check_int(n_initial, "n_initial", owner="peer_study", low=1, high=budget - 1)
     return Study(
         problems=[ProblemSpec(p) for p in problems],
@@ -141,7 +143,7 @@ class PeerComparison:
     settings: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-able form (what ``ardlib bench peers --out`` writes).
+        """JSON-able form (``ardlib bench peers --out`` adds the ``machine`` it ran on).
 
         Returns
         -------

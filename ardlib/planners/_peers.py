@@ -69,7 +69,10 @@ class _PeerPlanner(Planner):
         self.n_initial = n_initial
 
     def _validate_params(self) -> None:
-        check_int(self.n_initial, "n_initial", owner=type(self).__name__, low=1)
+        # every setting beyond the base's is a count (n_initial, restarts, samples, points)
+        for key, value in self.get_params().items():
+            if key not in ("bounds", "rng", "goal"):
+                check_int(value, key, owner=type(self).__name__, low=1)
 
     def _setup(self) -> None:
         # Drawn first from rng, exactly as BayesianOptimization does: same seed, same points.
@@ -147,9 +150,6 @@ class BoTorchPlanner(_PeerPlanner):
         self.raw_samples = raw_samples
 
     def _setup_peer(self) -> None:
-        name = type(self).__name__
-        check_int(self.num_restarts, "num_restarts", owner=name, low=1)
-        check_int(self.raw_samples, "raw_samples", owner=name, low=1)
         self._torch = _require("torch", "torch")
         self._torch.set_num_threads(1)  # one core per planner, as ardlib's own
         self._botorch = {
@@ -233,9 +233,6 @@ class SkoptPlanner(_PeerPlanner):
         self.n_restarts_optimizer = n_restarts_optimizer
 
     def _setup_peer(self) -> None:
-        name = type(self).__name__
-        check_int(self.n_points, "n_points", owner=name, low=1)
-        check_int(self.n_restarts_optimizer, "n_restarts_optimizer", owner=name, low=1)
         skopt = _require("skopt", "scikit-optimize")
         cook_estimator = _require("skopt.utils", "scikit-optimize").cook_estimator
         space = [(float(lo), float(hi)) for lo, hi in self.bounds_]
