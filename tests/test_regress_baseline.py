@@ -53,8 +53,39 @@ def test_a_second_update_appends_to_the_history_and_keeps_other_sections(
     assert second.history[0] == first.history[0]
     assert second.history[1]["updated"] == ["study:toy"]
     assert second.reference == first.reference and second.seeded == first.seeded
-    assert second.studies["other"] == first.studies["other"]
-    assert second.studies["toy"]["groups"][0]["values"] == [9.0] * 6
+    assert second.study_specs("other") == first.study_specs("other")
+    (toy,) = second.study_specs("toy").values()  # same specification: replaced in place
+    assert toy["groups"][0]["values"] == [9.0] * 6
+
+
+def test_another_specification_is_recorded_beside_the_first(tmp_path: Path, studies: Path) -> None:
+    path = tmp_path / "results.json"
+    update_baseline(path, studies, why="default size", who="ada", kinds=["study"])
+    paper = tmp_path / "paper"
+    write_study(paper, "toy", {("branin", "sd0", "gpbo"): [0.1] * 8}, budget=40)
+    before = check_results(path, paper, kinds=["study"], only=["toy"])
+    assert before.passed and before.table["verdict"].tolist() == ["no baseline"]
+    assert "budget 10, 6 replicates" in before.table["detail"].iloc[0]  # what the baseline holds
+    update_baseline(path, paper, why="paper size", who="ada", kinds=["study"], only=["toy"])
+    specs = load_baseline(path).study_specs("toy")
+    assert len(specs) == 2 and len(load_baseline(path).study_specs("other")) == 1
+    for directory in (studies, paper):  # each size is compared with its own baseline
+        report = check_results(path, directory, kinds=["study"], only=["toy"])
+        assert report.table["verdict"].tolist() == ["pass"], report.table
+
+
+def test_a_format_1_baseline_is_read_as_format_2(tmp_path: Path, studies: Path) -> None:
+    path = tmp_path / "results.json"
+    update_baseline(path, studies, why="first", who="ada", kinds=["study"])
+    data = json.loads(path.read_text())
+    old = {
+        e["study"]: {k: v for k, v in e.items() if k != "study"} for e in data["studies"].values()
+    }
+    path.write_text(json.dumps({**data, "format": 1, "studies": old}))
+    migrated = load_baseline(path)
+    assert migrated.studies == load_baseline(path).studies
+    assert sorted(migrated.studies) == sorted(data["studies"])  # name@hash keys
+    assert check_results(path, studies, kinds=["study"]).passed
 
 
 def test_the_file_is_line_diffable(tmp_path: Path, studies: Path) -> None:
@@ -117,7 +148,7 @@ def test_missing_baseline_says_how_to_create_one(tmp_path: Path) -> None:
     [
         ("{not json", "is not valid JSON"),
         ("[1, 2]", "top level must be a JSON object"),
-        ('{"format": 99}', "'format' must be 1; got 99"),
+        ('{"format": 99}', "'format' must be 2; got 99"),
         ('{"format": 1, "studies": []}', "section 'studies' must be a dict"),
         (
             '{"format": 1, "history": [{"who": "a"}]}',

@@ -17,6 +17,7 @@ from ardlib.regress import (
     RegressReport,
     SeededRun,
     check_results,
+    load_baseline,
     update_baseline,
 )
 
@@ -186,10 +187,24 @@ def test_an_improved_group_is_reported_but_passes(
 def test_changed_settings_make_groups_incomparable(
     recorded: tuple[Path, Path], tmp_path: Path, kwargs: dict[str, Any], detail: str
 ) -> None:
-    write_study(tmp_path, "toy", GROUPS, **kwargs)
+    # The study hash is forced to the baseline's: settings that moved without changing it
+    # (a planner's defaults changed in code, say) are still caught group by group.
+    (entry,) = load_baseline(recorded[0]).study_specs("toy").values()
+    write_study(tmp_path, "toy", GROUPS, study_hash=entry["study_hash"], **kwargs)
     report = check_results(recorded[0], tmp_path, kinds=["study"])
     assert set(report.table["verdict"]) == {"incomparable"} and not report.passed
     assert detail in report.table["detail"].iloc[0]
+
+
+def test_a_study_of_another_specification_has_no_baseline_and_does_not_fail(
+    recorded: tuple[Path, Path], tmp_path: Path
+) -> None:
+    write_study(tmp_path, "toy", {k: v * 2 for k, v in GROUPS.items()}, budget=20)
+    report = check_results(recorded[0], tmp_path, kinds=["study"])
+    assert report.passed and report.table["verdict"].tolist() == ["no baseline"]
+    row = report.table.iloc[0]
+    assert row["name"] == "toy" and "budget 20, 24 replicates" in row["detail"]
+    assert "ardlib regress update --only toy" in row["detail"]
 
 
 def test_missing_study_results_fail_with_the_file_named(
@@ -203,7 +218,9 @@ def test_missing_study_results_fail_with_the_file_named(
 def test_new_groups_are_reported_without_failing(
     recorded: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    write_study(tmp_path, "toy", {**GROUPS, ("branin", "sd0", "sobol"): [1.0] * 12})
+    (entry,) = load_baseline(recorded[0]).study_specs("toy").values()
+    more = {**GROUPS, ("branin", "sd0", "sobol"): [1.0] * 12}
+    write_study(tmp_path, "toy", more, study_hash=entry["study_hash"])
     report = check_results(recorded[0], tmp_path, kinds=["study"])
     assert report.passed and verdict(report, "toy: branin/sd0/sobol") == "new"
 
@@ -213,7 +230,7 @@ def test_bad_arguments_are_named(recorded: tuple[Path, Path]) -> None:
         check_results(recorded[0], alpha=1.5)
     with pytest.raises(ValueError, match="'kinds' parameter of check_results must be"):
         check_results(recorded[0], kinds=["studies"])
-    with pytest.raises(ValueError, match=r"'only' parameter .* does not hold: \['other'\]"):
+    with pytest.raises(ValueError, match=r"'only' parameter .* holds: \['other'\]; known: \['toy'\]"):
         check_results(recorded[0], recorded[1], only=["other"])
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from ardlib._io import sha256_file
+from ardlib._io import sha256_file, sha256_json
 from ardlib.regress._cli import add_regress_parser, run_regress_command
 from ardlib.study import StudyRecord
 
@@ -36,8 +36,10 @@ def write_study(
     *,
     budget: int = 10,
     planner_params: Mapping[str, Any] | None = None,
+    study_hash: str | None = None,
 ) -> Path:
-    """Write ``<name>.parquet`` and ``<name>.json`` as ``ardlib study run`` does."""
+    """Write ``<name>.parquet`` and ``<name>.json`` as ``ardlib study run`` does; the study
+    hash is the spec's digest unless given (as a real study's, it moves with the spec)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.parquet"
     study_frame(groups, budget).to_parquet(path)
@@ -46,6 +48,7 @@ def write_study(
     planners = sorted({g[2] for g in groups})
     spec = {
         "budget": budget,
+        "replicates": max(len(v) for v in groups.values()),
         "batch_size": 1,
         "problems": [{"name": p, "kwargs": {}, "factory": None} for p in problems],
         "noises": [{"label": n, "model": None} for n in noises],
@@ -54,9 +57,10 @@ def write_study(
             for p in planners
         ],
     }
-    StudyRecord(study=name, study_hash="0" * 64, digest=sha256_file(path), spec=spec).save(
-        path.with_suffix(".json")
-    )
+    digest = sha256_file(path)
+    StudyRecord(
+        study=name, study_hash=study_hash or sha256_json(spec), digest=digest, spec=spec
+    ).save(path.with_suffix(".json"))
     return path
 
 

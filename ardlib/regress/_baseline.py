@@ -4,13 +4,18 @@ The file is JSON with sorted keys, two-space indentation and every list of numbe
 line, so that ``git diff`` shows which stored value moved::
 
     {
-      "format": 1,
+      "format": 2,
       "tolerances": {...},      # stated here, used by every check (see DEFAULT_TOLERANCES)
       "reference": [...],       # analytic problems: box, optimal value, f at fixed points
       "seeded": [...],          # seeded single campaigns: final value, trajectory, sha256
-      "studies": {name: {...}}, # per-replicate final regrets per (problem, noise, planner)
+      "studies": {"name@hash": {...}},  # per specification: final regrets per group
       "history": [{"who", "why", "when", "ardlib_revision", ...}, ...]
     }
+
+A study may have several recorded specifications (the default and the paper-size run,
+say): each entry is keyed ``<name>@<first 12 hex digits of its study hash>`` and carries
+``study`` (the name) and ``study_hash``.  Format 1 files (keyed by name) are read and
+migrated in memory; the next save writes format 2.
 
 Reading validates the whole structure and raises :class:`BaselineError` naming the file
 and the offending entry; nothing here ever writes a baseline except :func:`save_baseline`,
@@ -43,10 +48,11 @@ __all__ = [
     "json_float",
     "load_baseline",
     "save_baseline",
+    "study_key",
 ]
 
-#: Version of the baseline layout; a reader refuses any other.
-FORMAT = 1
+#: Version of the baseline layout; a reader migrates format 1 and refuses any other.
+FORMAT = 2
 
 #: Where the pipeline keeps the baseline (relative to the repository root).
 DEFAULT_BASELINE = "data/baselines/results.json"
@@ -88,6 +94,27 @@ class Baseline:
     seeded: list[dict[str, Any]] = field(default_factory=list)
     studies: dict[str, dict[str, Any]] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
+
+    def study_specs(self, name: str) -> dict[str | None, dict[str, Any]]:
+        """The recorded specifications of study ``name``: study hash -> entry.
+
+        Parameters
+        ----------
+        name : str
+            The study's name (its results file's stem).
+
+        Returns
+        -------
+        dict
+            Empty when the baseline holds no entry of that study; the key is None for an
+            entry recorded without a study record.
+        """
+        return {e.get("study_hash"): e for e in self.studies.values() if e["study"] == name}
+
+    @property
+    def study_names(self) -> list[str]:
+        """Names of the studies with at least one recorded specification, sorted."""
+        return sorted({e["study"] for e in self.studies.values()})
 
     def to_json(self) -> dict[str, Any]:
         """The JSON document of the file (a dict of plain values).
@@ -155,7 +182,7 @@ _SCHEMA: dict[str, tuple[tuple[str, ...], dict[str, tuple[str, ...]]]] = {
         },
     ),
     "studies": (
-        ("file", "metric", "groups"),
+        ("study", "file", "metric", "groups"),
         {"groups[]": ("problem", "noise", "planner", "values")},
     ),
     "history": (("who", "why", "when"), {}),
@@ -232,7 +259,9 @@ def load_baseline(path: str | os.PathLike[str] = DEFAULT_BASELINE) -> Baseline:
         raise _problem(source, "the file", f"is not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise _problem(source, "the top level", "must be a JSON object")
-    if data.get("format") != FORMAT:
+    if data.get("format") == 1:
+        data = {**data, "studies": _migrate_studies(data.get("studies", {}))}
+    elif data.get("format") != FORMAT:
         raise _problem(source, "'format'", f"must be {FORMAT}; got {data.get('format')!r}")
     if not isinstance(data.get("tolerances", {}), dict):
         raise _problem(source, "section 'tolerances'", "must be an object")
@@ -245,6 +274,21 @@ def load_baseline(path: str | os.PathLike[str] = DEFAULT_BASELINE) -> Baseline:
         studies=dict(data.get("studies", {})),
         history=list(data.get("history", [])),
     )
+
+
+def study_key(name: str, study_hash: str | None) -> str:
+    """The key of a study entry: ``name@<12 hex digits of the hash>`` (``name`` without)."""
+    return name if not study_hash else f"{name}@{study_hash[:12]}"
+
+
+def _migrate_studies(studies: Any) -> Any:
+    """Format 1's ``{name: entry}`` as format 2's ``{name@hash: entry + study}``."""
+    if not isinstance(studies, dict):
+        return studies  # the section check names the problem
+    return {
+        study_key(name, e.get("study_hash")): {**e, "study": name} if isinstance(e, dict) else e
+        for name, e in studies.items()
+    }
 
 
 def _git(*args: str) -> str | None:

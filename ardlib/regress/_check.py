@@ -28,7 +28,7 @@ from ._baseline import DEFAULT_BASELINE, Baseline, load_baseline
 from ._report import FAILING, RegressReport, make_table
 from ._seeded import HASH_DIGITS, SEEDED_RTOL, compare_seeded
 from ._stochastic import compare_groups
-from ._studies import pair_study
+from ._studies import pair_with_baseline, study_names
 from ._values import MAX_ULPS, compare_reference
 
 __all__ = ["DEFAULT_STUDIES", "DEFAULT_TOLERANCES", "KINDS", "check_kinds", "check_results"]
@@ -84,13 +84,16 @@ def _check_only(only: Any, owner: str) -> set[str] | None:
 def _study_rows(
     baseline: Baseline, directory: Path, alpha: float, only: set[str] | None
 ) -> list[dict[str, Any]]:
-    """Every study group: untestable rows, then the tested ones (one Holm family)."""
+    """Every study group: untestable rows, then the tested ones (one Holm family).
+
+    Each study in the baseline or in ``directory`` is paired with the baseline of its own
+    specification (study hash) only."""
     pairs: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
     rows: list[dict[str, Any]] = []
-    for name, entry in sorted(baseline.studies.items()):
+    for name in sorted(set(baseline.study_names) | set(study_names(directory))):
         if only is not None and name not in only:
             continue
-        p, r = pair_study(name, entry, directory)
+        p, r = pair_with_baseline(name, baseline.study_specs(name), directory)
         pairs.update(p)
         rows.extend(r)
     return compare_groups(pairs, alpha) + rows
@@ -119,13 +122,15 @@ def check_results(
         What to check; the seeded campaigns take about a second.  A kind the baseline
         did not record is skipped.
     only : iterable of str, optional
-        Check only these studies of the baseline (the others are not reported).
+        Check only these studies (of the baseline or of ``studies``; the others are not
+        reported).
 
     Returns
     -------
     RegressReport
         ``passed`` is False when any row is ``regressed``, ``missing`` or
-        ``incomparable``.
+        ``incomparable``.  A study whose specification (study hash) has no recorded
+        baseline is one ``no baseline`` row, neither a pass nor a failure.
 
     Raises
     ------
@@ -141,10 +146,11 @@ def check_results(
     wanted = check_kinds(kinds, owner)
     names = _check_only(only, owner)
     base = load_baseline(baseline)
-    if names is not None and names - set(base.studies):
+    known = set(base.study_names) | set(study_names(Path(studies)))
+    if names is not None and names - known:
         raise ValueError(
-            f"The 'only' parameter of {owner} names studies the baseline does not hold: "
-            f"{sorted(names - set(base.studies))}; it holds {sorted(base.studies)}."
+            f"The 'only' parameter of {owner} names studies neither the baseline nor "
+            f"{studies} holds: {sorted(names - known)}; known: {sorted(known)}."
         )
     tol = {**DEFAULT_TOLERANCES, **base.tolerances}
     rows: list[dict[str, Any]] = []

@@ -3,9 +3,12 @@
 - ``ardlib regress check [--baseline F] [--studies DIR] [--alpha A] [--kind K ...]
   [--only STUDY ...] [--json OUT] [--all]`` prints the verdict table; exit status 0 when
   every quantity matches, 1 on a regression (or a missing or incomparable group), 2 when
-  the baseline is missing or corrupt or an argument is invalid.
+  the baseline is missing or corrupt or an argument is invalid.  A study is compared only
+  with the baseline of its own specification (study hash); one without is listed as
+  ``no baseline`` and does not fail the check.
 - ``ardlib regress update --why TEXT [--who NAME] [--baseline F] [--studies DIR]
-  [--kind K ...] [--only STUDY ...]`` records today's results as the baseline; exit
+  [--kind K ...] [--only STUDY ...]`` records today's results as the baseline, each study
+  under its specification (other specifications of the same study are kept); exit
   status 0, or 2 with a message on stderr.
 - ``ardlib regress detector [--out data/benchmarks/regress_detector.json] [--problems P ...]
   [--budget 30] [--replicates 20] [--pool 100] [--degraded-pool 50] [--draws 2000]

@@ -33,6 +33,7 @@ VERDICTS = {
     "improved": "significantly lower regret than the baseline (reported, not a failure)",
     "changed": "significantly different distribution with the same median (not a failure)",
     "new": "not in the baseline (reported, not a failure)",
+    "no baseline": "no baseline of this study's specification (not a failure, not a pass)",
     "regressed": "beyond tolerance, or significantly higher regret than the baseline",
     "missing": "in the baseline but absent or unreadable now",
     "incomparable": "its settings (budget, planner, noise) changed: update the baseline",

@@ -6,6 +6,11 @@ the final metric of every replicate of every (problem, noise, planner) group tog
 with what determines that group (problem, planner class and settings, noise model,
 budget, batch size), so that a group whose settings changed is reported as
 ``incomparable`` instead of being tested against numbers of another experiment.
+
+A study is compared only with a baseline of the same specification (its study hash:
+problems, planners, noises, budget, replicates, seed).  A study whose specification has no
+recorded baseline gets one ``no baseline`` row, neither a pass nor a failure
+(:func:`pair_with_baseline`).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from ._baseline import json_float
 from ._report import make_row
 from ._stochastic import GroupKey, Sample, final_samples
 
-__all__ = ["group_label", "pair_study", "record_study", "study_names"]
+__all__ = ["group_label", "pair_study", "pair_with_baseline", "record_study", "study_names"]
 
 _COLUMNS = ["problem", "noise", "planner", "replicate", "step"]
 
@@ -104,6 +109,7 @@ def record_study(directory: Path, name: str, metric: str = "regret_rec") -> dict
             }
         )
     return {
+        "study": name,
         "file": f"{name}.parquet",
         "digest": digest,
         "study_hash": None if record is None else record.study_hash,
@@ -167,3 +173,66 @@ def pair_study(
     for key in sorted(set(samples) - seen):
         rows.append(make_row("study", group_label(name, key), "new", "not in the baseline"))
     return pairs, rows
+
+
+def _size(entry: dict[str, Any]) -> str:
+    """``budget B, R replicates`` of a recorded entry (from its first group)."""
+    g = entry["groups"][0]
+    return f"budget {g.get('budget')}, {len(g['values'])} replicates"
+
+
+def _current_record(directory: Path, name: str) -> StudyRecord | None:
+    path = directory / f"{name}.json"
+    try:
+        return StudyRecord.load(path) if path.is_file() else None
+    except (OSError, ValueError):
+        return None  # pair_study reads the results and names what is wrong
+
+
+def pair_with_baseline(
+    name: str, specs: dict[str | None, dict[str, Any]], directory: Path
+) -> tuple[dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]], list[dict[str, Any]]]:
+    """Pair study ``name`` in ``directory`` with the baseline of its own specification.
+
+    Parameters
+    ----------
+    name : str
+        The study (``<name>.parquet`` and ``<name>.json`` in ``directory``).
+    specs : dict
+        :meth:`Baseline.study_specs` of ``name`` (study hash -> entry); may be empty.
+    directory : Path
+        Where the study's results are.
+
+    Returns
+    -------
+    pairs, rows
+        As :func:`pair_study` for the matching entry.  Without one: no pairs and a single
+        ``no baseline`` row saying which specifications the baseline holds and how to
+        record this one.  A study without results gets :func:`pair_study`'s ``missing``
+        rows for every recorded specification.
+    """
+    if not (directory / f"{name}.parquet").is_file():
+        pairs: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
+        rows: list[dict[str, Any]] = []
+        for recorded in specs.values():
+            p, r = pair_study(name, recorded, directory)
+            pairs.update(p)
+            rows += r
+        return pairs, rows
+    record = _current_record(directory, name)
+    current = None if record is None else record.study_hash
+    entry = specs.get(current)
+    if entry is None and current is None and len(specs) == 1:
+        entry = next(iter(specs.values()))  # no record to tell: the only baseline there is
+    if entry is not None:
+        return pair_study(name, entry, directory)
+    spec = {} if record is None else record.spec
+    this = f"study hash {current[:12]}, " if current else ""
+    this += f"budget {spec.get('budget')}, {spec.get('replicates')} replicates"
+    held = "; ".join(f"{(h or 'no hash')[:12]}: {_size(e)}" for h, e in specs.items())
+    detail = (
+        f"no baseline for this specification ({this}); the baseline holds "
+        f"{held or 'none of this study'}. Record one with "
+        f"`ardlib regress update --only {name} --why TEXT`."
+    )
+    return {}, [make_row("study", name, "no baseline", detail)]

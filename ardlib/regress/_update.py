@@ -13,6 +13,7 @@ from ._baseline import (
     history_entry,
     load_baseline,
     save_baseline,
+    study_key,
 )
 from ._check import DEFAULT_STUDIES, DEFAULT_TOLERANCES, KINDS, check_kinds
 from ._seeded import DEFAULT_SEEDED_RUNS, SeededRun, record_seeded
@@ -82,8 +83,10 @@ def update_baseline(
     kinds : iterable of {"reference", "seeded", "study"}, default all
         Sections to refresh.
     only : iterable of str, optional
-        Refresh only these studies (others stay as recorded); default: replace the
-        study section by every study found under ``studies``.
+        Record only these studies (others stay as recorded); default every study found
+        under ``studies``, and studies no longer there are dropped.  Each study is recorded
+        under its specification (study hash): other specifications recorded for the same
+        study (a paper-size run beside the default one) are kept.
     seeded_runs : iterable of SeededRun, default DEFAULT_SEEDED_RUNS
         Campaigns recorded in the ``seeded`` section.
     metric : str, default "regret_rec"
@@ -118,11 +121,14 @@ def update_baseline(
         )
     reference = record_reference() if "reference" in wanted else old.reference
     seeded = record_seeded(seeded_runs) if "seeded" in wanted else old.seeded
-    study_section = dict(old.studies) if only is not None or "study" not in wanted else {}
+    study_section = dict(old.studies)
     updated = [k for k in KINDS if k in wanted and k != "study"]
     if "study" in wanted:
+        if only is None:  # the directory is the whole set of studies
+            study_section = {k: e for k, e in study_section.items() if e["study"] in names}
         for name in names:
-            study_section[name] = record_study(directory, name, metric)
+            entry = record_study(directory, name, metric)
+            study_section[study_key(name, entry["study_hash"])] = entry
         updated += [f"study:{name}" for name in names]
     new = Baseline(
         tolerances=dict(DEFAULT_TOLERANCES),
