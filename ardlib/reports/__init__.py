@@ -3,7 +3,9 @@
 :func:`run_report` executes ``notebooks/<name>.ipynb`` in the repository root and renders
 ``reports/<name>.html`` with :func:`render_html` (code hidden, figures embedded, no network
 resources); a notebook that raises still gets its page and then :class:`ReportFailed`.
-:func:`load_params` reads a ``params.yaml`` section with ``-p KEY VALUE`` overrides.
+:func:`load_params` reads a ``params.yaml`` section with ``-p KEY VALUE`` overrides, and
+:func:`check_parameters` checks them against the schema beside the notebook
+(``<name>.schema.yaml``: types, ranges, inputs) before a kernel starts.
 A notebook follows the :class:`Report` protocol (checks, metrics, figures, inputs and
 the verdict in one object, written to ``reports/metrics/<name>.json``, from which
 :func:`write_index` builds ``reports/index.html``); it draws with :func:`paper_style` and

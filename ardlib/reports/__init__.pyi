@@ -7,6 +7,7 @@ from ._index import write_index
 from ._params import load_params
 from ._report import Check, Report
 from ._run import ReportFailed, ReportResult, run_report
+from ._schema import ParameterError, check_parameters, load_schema
 from ._style import paper_style, planner_color, save_figure
 from ._validation import (
     ReproducibilityResult,
@@ -24,6 +25,7 @@ from ._validation import (
 __all__ = [
     "Check",
     "Explorer",
+    "ParameterError",
     "Report",
     "ReportFailed",
     "ReportResult",
@@ -31,9 +33,11 @@ __all__ = [
     "SentinelResult",
     "StudySummary",
     "accuracy_table",
+    "check_parameters",
     "convergence_bands",
     "describe_comparison",
     "load_params",
+    "load_schema",
     "paper_style",
     "planner_color",
     "plot_catalog_errors",

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ._html import render_html
+from ._schema import check_parameters
 
 __all__ = ["ReportFailed", "ReportResult", "notebook_parameters", "notebook_path", "run_report"]
 
@@ -168,7 +169,9 @@ def run_report(
         Notebook stem, e.g. ``"validation"``.
     parameters : mapping, optional
         Values injected after the notebook's ``parameters`` cell; every key must be a
-        name defined there (ValueError naming it and listing the valid ones otherwise).
+        name defined there (ValueError naming it and listing the valid ones otherwise),
+        and with a ``<name>.schema.yaml`` beside the notebook every value and input path
+        is checked before the kernel starts (:func:`check_parameters`).
     notebooks_dir : str or Path, default "notebooks"
         Where the notebook is.
     out_dir : str or Path, default "reports"
@@ -188,6 +191,8 @@ def run_report(
 
     Raises
     ------
+    ParameterError
+        A parameter of the wrong type or range, or a missing input (nothing has run).
     ReportFailed
         When a cell raised, timed out or the kernel died, after the HTML (showing the
         error) was written.  ``exc.result`` holds the :class:`ReportResult`.
@@ -197,12 +202,13 @@ def run_report(
     nb_path = notebook_path(name, nb_dir)
     params = dict(parameters or {})
     _check_parameters(nb_path, params)
+    work = Path(cwd).resolve() if cwd is not None else nb_dir.parent
+    check_parameters(nb_path, params, cwd=work)  # types, ranges, inputs: before the kernel
     out = Path(out_dir).resolve()
     executed = out / "executed" / f"{name}.ipynb"
     html = out / f"{name}.html"
     executed.parent.mkdir(parents=True, exist_ok=True)
     executed.unlink(missing_ok=True)  # never render a previous run's notebook as this one's
-    work = Path(cwd).resolve() if cwd is not None else nb_dir.parent
     error = _execute(nb_path, executed, params, work, timeout, log_output)
     if executed.is_file():
         render_html(executed, html)
