@@ -17,6 +17,7 @@ expected in the unit cube); the priors keep small-n fits away from degenerate so
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -297,6 +298,42 @@ class GaussianProcess:
         self.log_marginal_likelihood_ = float(
             -0.5 * self._z @ self._alpha - np.log(np.diag(self._L)).sum() - 0.5 * n * LOG_2PI
         )
+
+    def fantasize(self, X: ArrayLike) -> GaussianProcess:
+        """A copy also conditioned on ``X`` at its own posterior mean (kriging believer).
+
+        The hyperparameters *and* the output standardization are kept, so the posterior
+        mean is unchanged everywhere and only the variance shrinks near ``X``: the fantasy
+        adds no information about the objective, only about where points are pending.
+        (Refitting on the fantasy values would re-standardize the outputs under the old
+        hyperparameters and move the mean.)
+
+        Parameters
+        ----------
+        X : array-like of shape (k, d)
+            Pending points.
+
+        Returns
+        -------
+        GaussianProcess
+            A new fitted model on ``n + k`` points; this one is not changed.
+        """
+        self._check_fitted()
+        name = f"{type(self).__name__}.fantasize"
+        Xn = check_points(X, owner=name)
+        if Xn.shape[1] != self.X_.shape[1]:
+            raise ValueError(
+                f"The 'X' parameter of {name} must have {self.X_.shape[1]} columns. "
+                f"Got shape {Xn.shape}."
+            )
+        with single_threaded_blas():
+            mu, _, _ = self._mean_var(Xn)
+            new = copy.copy(self)
+            new.X_ = np.vstack([self.X_, Xn])
+            new._z = np.r_[self._z, mu]
+            new._D2 = sq_diffs(new.X_, new.X_)
+            new._condition(self.theta_)
+        return new
 
     # ---------------------------------------------------------------- prediction
     def _check_fitted(self) -> None:

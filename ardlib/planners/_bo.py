@@ -28,11 +28,15 @@ class BayesianOptimization(Planner):
     """GP-based Bayesian optimization (Matern-5/2 ARD GP, learned noise).
 
     The first ``n_initial`` points are a scrambled Sobol' design drawn from ``rng`` (the
-    same points a :class:`Sobol` planner with the same seed proposes). Afterwards each
+    same points a :class:`Sobol` planner with the same seed proposes); the design only
+    fills up to ``n_initial`` observations in total, so a planner told earlier experiments
+    before its first ask (prior data, failed ones included) proposes ``n_initial`` minus
+    their number from the design, none once it knows ``n_initial`` or more. Afterwards each
     ``ask`` fits the GP to the successful observations (inputs scaled to the unit cube,
     outputs standardized) and maximizes the acquisition with gradients from several
     starts. Batches (``n > 1``) are filled sequentially with the kriging believer: each
-    chosen point is added as a fantasy observation at its posterior mean.
+    chosen point is added as a fantasy observation at its posterior mean, with the fit's
+    hyperparameters and output scaling (:meth:`GaussianProcess.fantasize`).
 
     Parameters
     ----------
@@ -124,6 +128,7 @@ class BayesianOptimization(Planner):
         self._design = Sobol(bounds=self.bounds_, rng=self.rng_)
         self._init_X = self._design.ask(self.n_initial)
         self.n_asked_ = 0
+        self._n_design = 0  # initial-design points proposed so far
         self.gp_: GaussianProcess | None = None
         self._gp_rng = np.random.default_rng(self.rng_.integers(2**63))
         self._n_fits = 0
@@ -192,9 +197,12 @@ class BayesianOptimization(Planner):
 
     # ------------------------------------------------------------------ hooks
     def _ask(self, n: int) -> Array:
-        out: list[Array] = []
-        while len(out) < n and self.n_asked_ + len(out) < self.n_initial:
-            out.append(self._init_X[self.n_asked_ + len(out)])
+        # The design fills up to n_initial observations: asked ones, or told ones when a
+        # user brought earlier experiments (the told count includes failures).
+        told = self.X_.shape[0] + self.X_failed_.shape[0]
+        n_design = min(n, max(0, self.n_initial - max(self.n_asked_, told)))
+        out = list(self._init_X[self._n_design : self._n_design + n_design])
+        self._n_design += n_design
         if len(out) < n:
             with single_threaded_blas():
                 out.extend(self._model_points(n - len(out)))
@@ -208,21 +216,13 @@ class BayesianOptimization(Planner):
             return list(self._design.ask(n))
         gp = self._fit()
         U = self._to_unit(self.X_)
-        targets = self._targets()
-        z = (targets - gp.y_mean_) / gp.y_std_
+        z = (self._targets() - gp.y_mean_) / gp.y_std_
         pts: list[Array] = []
         exploit = int(self.exploit_every or 0)
-        n_model = self.n_asked_ - self.n_initial
+        n_model = self.n_asked_ - self._n_design  # model-based points before this batch
         for k in range(n):
-            if k > 0:  # kriging believer: condition on the previous picks' means
-                fantasy = GaussianProcess(n_restarts=0)
-                fantasy.theta_ = gp.theta_
-                Uk = np.vstack([U, *pts])
-                mu_new, _ = gp.predict_standardized(np.asarray(pts))
-                fantasy.fit(Uk, np.r_[targets, gp.y_mean_ + gp.y_std_ * mu_new], optimize=False)
-                model = fantasy
-            else:
-                model = gp
+            # kriging believer: condition on the previous picks at their posterior means
+            model = gp.fantasize(np.asarray(pts)) if k > 0 else gp
             anchors = U[np.argsort(z, kind="stable")[: min(5, U.shape[0])]]
             # Only a batch's first point may exploit: a fantasy at the posterior mean leaves
             # the mean unchanged, so a second exploitation pick would repeat the first.
