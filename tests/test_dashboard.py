@@ -318,6 +318,8 @@ def test_renders_every_chart_with_the_fixture_counts(good_run: tuple[BrowserResu
     assert not result.skipped
     assert result.charts == _expected_counts(site.api)
     assert set(result.charts) == set(DASHBOARD_CHARTS)
+    assert result.empty_charts == []
+    assert result.reason == "5 of 5 charts drawn with data; no console errors, no failed requests"
 
 
 @needs_browser
@@ -345,6 +347,42 @@ def test_saves_a_real_full_page_png(good_run: tuple[BrowserResult, Site]) -> Non
     assert len(data) > 10_000
 
 
+# ---- a fresh service: empty listings ------------------------------------------------------
+@needs_browser  # in the fast tier: `ardlib smoke` on a new deployment depends on it
+def test_a_fresh_service_passes_with_every_panel_saying_it_has_no_data() -> None:
+    site = Site(api=_api([], [], []))
+    with serve(site) as base:
+        url = f"{base}/analytics.html"
+        result = check_dashboard(url)
+        messages = _visible_texts(url, ".chart-message.empty")
+    assert result.passed and not result.skipped, result.reason
+    assert result.charts == dict.fromkeys(DASHBOARD_CHARTS, 0)
+    assert result.empty_charts == list(DASHBOARD_CHARTS)
+    assert result.reason.startswith("0 of 5 charts drawn with data, 5 empty as the API has no")
+    assert result.console_errors == [] and result.failed_requests == []
+    assert sorted(messages) == sorted(
+        [
+            "No optimization runs yet.",
+            "No experiments yet.",
+            "No AI queries yet.",
+            "No experiments or optimization runs yet.",
+            "No optimization runs yet.",
+        ]
+    )
+
+
+@needs_browser
+@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
+def test_only_the_charts_whose_listings_are_empty_may_be_empty() -> None:
+    api = _api([], _experiments(), [])  # experiments, but no runs and no AI queries yet
+    with serve(Site(api=api)) as base:
+        result = check_dashboard(f"{base}/analytics.html")
+    assert result.passed, result.reason
+    assert result.empty_charts == ["chart-methods", "chart-ai-cost", "chart-convergence"]
+    assert result.charts["chart-status"] == len({e["status"] for e in _experiments()})
+    assert result.charts["chart-activity"] == len(_experiments())  # the rows, runs none
+
+
 # ---- failures the check must report -------------------------------------------------------
 @needs_browser
 @pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
@@ -364,20 +402,38 @@ def test_an_endpoint_answering_500_fails_with_the_error_shown(tmp_path: Path) ->
     assert banner and "HTTP 500" in banner[0]
 
 
+def _broken_script(old: str, new: str) -> tuple[str, bytes]:
+    """The real analytics.js with one edit, which must apply exactly once."""
+    js = (STATIC / "analytics.js").read_text()
+    assert js.count(old) == 1, old
+    return "text/javascript", js.replace(old, new).encode()
+
+
 @needs_browser
-@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
-def test_empty_data_shows_no_data_messages_and_names_the_empty_charts() -> None:
-    site = Site(api=_api([], [], []))
+@pytest.mark.parametrize(
+    ("old", "new", "chart"),
+    [
+        pytest.param(  # says "No experiments yet." over ten experiments
+            "if (experiments.length === 0) return", "if (true) return", "chart-status", id="lies"
+        ),
+        pytest.param(  # never draws: the panel keeps "Loading..."
+            'render("chart-methods", drawMethods, "runs");',
+            "",
+            "chart-methods",
+            id="skips",
+            marks=pytest.mark.slow,  # a browser launch each; the fast tier keeps "lies"
+        ),
+    ],
+)
+def test_a_chart_that_draws_nothing_over_data_fails(old: str, new: str, chart: str) -> None:
+    site = Site()
+    site.files["/static/analytics.js"] = _broken_script(old, new)
     with serve(site) as base:
-        url = f"{base}/analytics.html"
-        result = check_dashboard(url)
-        messages = _visible_texts(url, ".chart-message.empty")
+        result = check_dashboard(f"{base}/analytics.html")
     assert not result.passed and not result.skipped
-    assert result.charts == dict.fromkeys(DASHBOARD_CHARTS, 0)
-    assert f"charts without data: {', '.join(DASHBOARD_CHARTS)}" in result.reason
-    assert result.console_errors == [] and result.failed_requests == []  # empty is no crash
-    assert len(messages) == len(DASHBOARD_CHARTS)
-    assert "No optimization runs yet." in messages
+    assert result.reason == f"charts without data: {chart}"
+    assert result.charts[chart] == 0 and result.empty_charts == []
+    assert result.console_errors == [] and result.failed_requests == []  # nothing else wrong
 
 
 @needs_browser

@@ -1,14 +1,16 @@
 """``smoke`` and ``ardlib smoke`` against a small fake service (an httpx handler).
 
 Each broken variant of the service must fail exactly the check that covers it.  The CLI
-tests serve the same fake over a loopback socket; end-to-end runs against the real
-reference service live with the service's tests.
+tests serve the same fake over a loopback socket; the last tests run every check, the
+dashboard in headless Chromium included, against the real reference service
+(:class:`ardlib.deploy.ServiceProcess`), freshly deployed and seeded.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import json
 import socket
 import sys
@@ -23,7 +25,7 @@ import httpx
 import pytest
 
 from ardlib.client import Client
-from ardlib.deploy import SmokeCheck, SmokeReport, smoke
+from ardlib.deploy import ServiceProcess, SmokeCheck, SmokeReport, smoke
 from ardlib.deploy._cli import add_smoke_parser, run_smoke_command
 
 ALLOWED = "http://dashboard.test"
@@ -387,3 +389,39 @@ def test_cli_exit_2_on_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
         with pytest.raises(SystemExit) as info:
             cli(*bad)
         assert info.value.code == 2
+
+
+# -- the real reference service on loopback -------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+needs_browser = pytest.mark.skipif(
+    not CHROMIUM.is_file() or importlib.util.find_spec("playwright") is None,
+    reason=f"needs Debian's chromium at {CHROMIUM} and playwright (ardlib[browser])",
+)
+SERVICE_ORIGIN = "http://allowed.example"  # ServiceProcess's default allowed origin
+
+
+@needs_browser
+@pytest.mark.slow  # starts the service and a browser
+def test_cli_passes_on_a_freshly_deployed_empty_service(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with ServiceProcess(demo_data=False, cors_origins=(SERVICE_ORIGIN,)) as svc:
+        status = cli(svc.url, "--requests", "3", "--origin-allowed", SERVICE_ORIGIN)
+    text = capsys.readouterr().out
+    assert status == 0, text
+    assert "PASSED, 15 checks, 0 failed, 0 skipped" in text
+    # The reasoning check has just logged one AI query; nothing else exists yet.
+    dashboard = next(line for line in text.splitlines() if "dashboard in browser" in line)
+    assert dashboard.startswith("PASS") and "1 of 5 charts drawn with data, 4 empty" in dashboard
+
+
+@needs_browser
+@pytest.mark.slow  # seeds and starts the service, then a browser
+def test_smoke_passes_on_a_seeded_service_with_every_chart_drawn() -> None:
+    with ServiceProcess(demo_data=True, cors_origins=(SERVICE_ORIGIN,)) as svc:
+        report = smoke(svc.url, n_requests=3, origins=(SERVICE_ORIGIN, "https://evil.test"))
+    assert report.passed, report.render()
+    check = report.checks[CHECKS.index("dashboard in browser")]
+    assert check.status == "PASS"
+    assert check.detail.startswith("5 of 5 charts drawn with data;"), check.detail

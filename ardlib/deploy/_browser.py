@@ -8,7 +8,10 @@ Playwright's sync API, waits until the page marks itself ready
   violations arrive as console errors; a blocked request also fails as a request),
 - no request failed at the network level and no response had a status >= 400,
 - the page reported no ``data-error``,
-- every chart of :data:`DASHBOARD_CHARTS` exists and drew data (``data-count`` > 0).
+- every chart of :data:`DASHBOARD_CHARTS` exists and either drew data (``data-count`` > 0)
+  or shows its empty state (``data-state="empty"``) while every listing it is drawn from
+  held no records in the answer the page itself received (a fresh service has none).  A
+  chart left empty although its listing has records fails: "charts without data".
 
 It never pretends: without Playwright, without the Chromium executable, or when the
 browser cannot start, the result is ``skipped=True, passed=False`` with the reason. Any
@@ -24,11 +27,13 @@ import asyncio
 import os
 import tempfile
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from ardlib._validation import check_real
 
@@ -38,14 +43,17 @@ if TYPE_CHECKING:
 
 __all__ = ["CHROMIUM_ARGS", "DASHBOARD_CHARTS", "BrowserResult", "check_dashboard"]
 
-#: Chart element ids the dashboard must draw (each carries ``data-chart`` and ``data-count``).
-DASHBOARD_CHARTS: tuple[str, ...] = (
-    "chart-methods",
-    "chart-status",
-    "chart-ai-cost",
-    "chart-activity",
-    "chart-convergence",
-)
+#: Chart element id -> the listings it is drawn from (``GET api/<key>`` answers ``{key: [...]}``).
+#: Each chart carries ``data-chart``, ``data-count`` and ``data-state``; it may show its
+#: empty state only when every one of its listings held no records.
+DASHBOARD_CHARTS: Mapping[str, tuple[str, ...]] = {
+    "chart-methods": ("optimization_runs",),
+    "chart-status": ("experiments",),
+    "chart-ai-cost": ("ai_queries",),
+    "chart-activity": ("experiments", "optimization_runs"),
+    "chart-convergence": ("optimization_runs",),
+}
+_LISTINGS = frozenset(key for keys in DASHBOARD_CHARTS.values() for key in keys)
 
 #: Flags for a headless root run on a machine without network beyond loopback.
 CHROMIUM_ARGS: tuple[str, ...] = (
@@ -60,7 +68,7 @@ CHROMIUM_ARGS: tuple[str, ...] = (
 )
 
 _SETTLE_MS = 250  # lets late console/network events arrive after the page says ready
-_CHARTS_JS = "els => els.map(e => [e.id, e.dataset.count ?? null])"
+_CHARTS_JS = "els => els.map(e => [e.id, e.dataset.count ?? null, e.dataset.state ?? null])"
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,8 @@ class BrowserResult:
     Attributes
     ----------
     passed : bool
-        True only when the page rendered every chart with data and nothing went wrong.
+        True only when every chart drew its data (or shows its empty state because it has
+        none) and nothing went wrong.
     skipped : bool
         True when the check could not run (no Playwright, no browser, browser would not
         start); ``passed`` is then False.
@@ -83,6 +92,9 @@ class BrowserResult:
         ``"METHOD URL: why"`` for network failures and responses with status >= 400.
     charts : dict of str to int
         Chart element id -> its ``data-count`` (data points drawn; -1 if unreadable).
+    empty_charts : list of str
+        Charts showing their empty state because every listing they are drawn from held no
+        records (these pass; see :data:`DASHBOARD_CHARTS`).
     screenshot : Path or None
         The full-page PNG, when one was asked for and taken.
     seconds : float
@@ -95,6 +107,7 @@ class BrowserResult:
     console_errors: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
     charts: dict[str, int] = field(default_factory=dict)
+    empty_charts: list[str] = field(default_factory=list)
     screenshot: Path | None = None
     seconds: float = 0.0
 
@@ -105,6 +118,7 @@ class _Observer:
     def __init__(self) -> None:
         self.console_errors: list[str] = []
         self.failed_requests: list[str] = []
+        self.listings: dict[str, Response] = {}  # list key -> the page's last answer
 
     def console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
@@ -133,9 +147,33 @@ class _Observer:
         return found
 
     def response(self, response: Response) -> None:
+        request = response.request
         if response.status >= 400:
-            request = response.request
             self.failed_requests.append(f"{request.method} {response.url}: HTTP {response.status}")
+        elif request.method == "GET" and (key := _listing_key(response.url)):
+            self.listings[key] = response
+
+    def listing_sizes(self) -> dict[str, int]:
+        """Records in each listing the page received; absent when not received or unreadable."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        sizes = {}
+        for key, response in self.listings.items():
+            try:
+                body = response.json()
+            except (PlaywrightError, ValueError):
+                continue
+            if isinstance(body, dict) and isinstance(body.get(key), list):
+                sizes[key] = len(body[key])
+        return sizes
+
+
+def _listing_key(url: str) -> str | None:
+    """``"experiments"`` for ``.../api/experiments?limit=100``; None for other URLs."""
+    parts = urlsplit(url).path.rstrip("/").split("/")
+    if len(parts) >= 2 and parts[-2] == "api" and parts[-1] in _LISTINGS:
+        return parts[-1]
+    return None
 
 
 def check_dashboard(
@@ -223,11 +261,9 @@ def _check(
         page.on("pageerror", observer.page_error)
         page.on("requestfailed", observer.request_failed)
         page.on("response", observer.response)
-        problems, charts, taken = _visit(page, url, shot, started + timeout)
+        problems, charts, empty, taken = _visit(page, url, shot, started + timeout, observer)
     problems += observer.problems()
-    reason = "; ".join(problems) or (
-        f"{len(charts)} charts drawn with data, no console errors, no failed requests"
-    )
+    reason = "; ".join(problems) or _success(charts, empty)
     return BrowserResult(
         passed=not problems,
         skipped=False,
@@ -235,17 +271,27 @@ def _check(
         console_errors=list(observer.console_errors),
         failed_requests=list(observer.failed_requests),
         charts=charts,
+        empty_charts=empty,
         screenshot=taken,
         seconds=time.monotonic() - started,
     )
 
 
+def _success(charts: dict[str, int], empty: list[str]) -> str:
+    drawn = sum(n > 0 for n in charts.values())
+    shown = f"{drawn} of {len(charts)} charts drawn with data"
+    if empty:
+        shown += f", {len(empty)} empty as the API has no records for them ({', '.join(empty)})"
+    return f"{shown}; no console errors, no failed requests"
+
+
 def _visit(
-    page: Page, url: str, shot: Path | None, deadline: float
-) -> tuple[list[str], dict[str, int], Path | None]:
+    page: Page, url: str, shot: Path | None, deadline: float, observer: _Observer
+) -> tuple[list[str], dict[str, int], list[str], Path | None]:
     """Navigate, wait for readiness, read the charts, take the screenshot.
 
-    Returns the problems seen in the page itself, the charts, and the screenshot's path.
+    Returns the problems seen in the page itself, the charts, the charts rightly empty, and
+    the screenshot's path.
     """
     from playwright.sync_api import Error as PlaywrightError
 
@@ -255,14 +301,14 @@ def _visit(
     try:
         response = page.goto(url, wait_until="load", timeout=remaining_ms())
     except PlaywrightError as exc:
-        return [f"page did not load: {_first_line(exc)}"], {}, None
+        return [f"page did not load: {_first_line(exc)}"], {}, [], None
     problems: list[str] = []
     if response is not None and response.status >= 400:
         problems.append(f"{url} answered HTTP {response.status}")
     try:
-        charts = _inspect(page, remaining_ms(), problems)
+        charts, empty = _inspect(page, remaining_ms(), problems, observer)
     except PlaywrightError as exc:  # the page crashed or closed under us
-        return [*problems, f"browser failed while inspecting: {_first_line(exc)}"], {}, None
+        return [*problems, f"browser failed while inspecting: {_first_line(exc)}"], {}, [], None
     taken = None
     if shot is not None:
         shot.parent.mkdir(parents=True, exist_ok=True)
@@ -272,11 +318,16 @@ def _visit(
             taken = shot
         except PlaywrightError as exc:
             problems.append(f"screenshot failed: {_first_line(exc)}")
-    return problems, charts, taken
+    return problems, charts, empty, taken
 
 
-def _inspect(page: Page, timeout_ms: float, problems: list[str]) -> dict[str, int]:
-    """Wait for readiness, then read the charts and the page's own error; appends problems."""
+def _inspect(
+    page: Page, timeout_ms: float, problems: list[str], observer: _Observer
+) -> tuple[dict[str, int], list[str]]:
+    """Wait for readiness, then read the charts and the page's own error; appends problems.
+
+    Returns the charts (id -> ``data-count``) and those rightly showing their empty state.
+    """
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
     try:
@@ -284,17 +335,26 @@ def _inspect(page: Page, timeout_ms: float, problems: list[str]) -> dict[str, in
     except PlaywrightTimeoutError:
         problems.append("the page did not set body[data-ready] within the timeout")
     page.wait_for_timeout(_SETTLE_MS)
-    charts = {str(i): _count(n) for i, n in page.eval_on_selector_all("[data-chart]", _CHARTS_JS)}
+    read = page.eval_on_selector_all("[data-chart]", _CHARTS_JS)
+    charts = {str(i): _count(n) for i, n, _ in read}
+    sizes = observer.listing_sizes()  # what the page received, not what it says it drew
+    empty = [str(i) for i, n, state in read if _count(n) == 0 and _no_data(str(i), state, sizes)]
     data_error = page.evaluate("() => document.body.dataset.error ?? null")
     if data_error:
         problems.append(f"the page reported: {data_error}")
     missing = [c for c in DASHBOARD_CHARTS if c not in charts]
     if missing:
         problems.append(f"charts missing: {', '.join(missing)}")
-    empty = [c for c, n in charts.items() if n <= 0]
-    if empty:
-        problems.append(f"charts without data: {', '.join(empty)}")
-    return charts
+    blank = [c for c, n in charts.items() if n <= 0 and c not in empty]
+    if blank:
+        problems.append(f"charts without data: {', '.join(blank)}")
+    return charts, empty
+
+
+def _no_data(chart: str, state: Any, sizes: dict[str, int]) -> bool:
+    """Whether ``chart`` shows its empty state and every listing it is drawn from was empty."""
+    sources = DASHBOARD_CHARTS.get(chart, ())
+    return state == "empty" and bool(sources) and all(sizes.get(k) == 0 for k in sources)
 
 
 def _count(value: Any) -> int:

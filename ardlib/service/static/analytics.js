@@ -28,6 +28,9 @@
  * Contract with ardlib.deploy.check_dashboard:
  *   - every chart element has `data-chart`, an id and `data-count`, the number of data
  *     points drawn (bars, table rows, line vertices); 0 when empty or its data failed;
+ *   - and, once drawn, `data-state`: "drawn", "error", or "empty" when there is nothing to
+ *     draw (the panel then says so, e.g. "No experiments yet."). The check accepts an empty
+ *     chart only when the listings it is drawn from held no records (a fresh service);
  *   - body[data-ready="true"] once every request settled; body[data-error] holds the
  *     messages when any request or drawing failed (also shown in #error-banner).
  */
