@@ -4,12 +4,15 @@
   folder, fsync, then :func:`os.replace`, so a reader sees the whole file or none.
 - :func:`canonical_json`, :func:`sha256_json`, :func:`sha256_bytes`, :func:`sha256_file`:
   the digests that address studies, datasets and artifacts.
-- :func:`git`, :func:`git_revision`: the revision a result was computed from.
+- :func:`git`, :func:`git_revision`, :func:`revision_state`: the revision a result was
+  computed from, and what in the working tree differed from it.
 - :func:`provenance`, :func:`machine_info`: what a stored record says it was built from.
 
 Every other module goes through these helpers, so there is one atomic-write rule, one JSON
-canonical form and one way of naming a revision (``<sha>`` plus ``-dirty`` when tracked
-files differ from it).
+canonical form and one way of naming a revision: the bare commit, and
+:meth:`RevisionState.describe` for what differs from it (``abc1234 (dvc.lock re-run:
+validation)``, ``abc1234 + 2 changed files: ...``). :func:`git_revision` keeps the older
+``<sha>-dirty`` form for records that store a single string.
 """
 
 from __future__ import annotations
@@ -21,16 +24,19 @@ import os
 import platform
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "RevisionState",
     "canonical_json",
     "git",
     "git_revision",
     "machine_info",
     "provenance",
+    "revision_state",
     "sha256_bytes",
     "sha256_file",
     "sha256_json",
@@ -117,6 +123,14 @@ def git(
     Returns None when git fails or is missing, unless ``check`` is true: then a
     :class:`ValueError` names the command, the folder and git's message.
     """
+    out = _git_raw(args, cwd, check=check, timeout=timeout)
+    return None if out is None else out.strip()
+
+
+def _git_raw(
+    args: tuple[str, ...], cwd: PathLike | None, *, check: bool = False, timeout: float = 30.0
+) -> str | None:
+    """Unstripped stdout of ``git args`` (``-z`` and porcelain output keep leading blanks)."""
     try:
         proc = subprocess.run(
             ["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=timeout
@@ -129,14 +143,27 @@ def git(
         if check:
             raise ValueError(f"git {' '.join(args)} failed in {cwd}: {proc.stderr.strip()}")
         return None
-    return proc.stdout.strip()
+    return proc.stdout
 
 
 def git_revision(cwd: PathLike | None = None, *, short: bool = True) -> str:
-    """The commit checked out in ``cwd`` (default: the working directory).
+    """The commit checked out in ``cwd``, as one string: ``<sha>`` or ``<sha>-dirty``.
 
-    ``git rev-parse [--short] HEAD``, plus ``-dirty`` when tracked files differ from it;
-    ``"unknown"`` outside a git work tree or without git.
+    For records that keep a single revision string (deployment records, detector
+    measurements); :func:`revision_state` says what differs instead of ``-dirty``.
+
+    Parameters
+    ----------
+    cwd : str or path-like, optional
+        A folder inside the work tree (default: the working directory).
+    short : bool, default True
+        Abbreviate the commit hash.
+
+    Returns
+    -------
+    str
+        ``git rev-parse [--short] HEAD``, plus ``-dirty`` when tracked files differ from
+        it; ``"unknown"`` outside a git work tree, before the first commit or without git.
     """
     rev = git("rev-parse", *(["--short"] if short else []), "HEAD", cwd=cwd)
     if not rev:
@@ -145,25 +172,158 @@ def git_revision(cwd: PathLike | None = None, *, short: bool = True) -> str:
     return f"{rev}-dirty" if status else rev
 
 
+_LOCK = "dvc.lock"
+# Untracked paths that change what a run computes: new modules, notebooks, parameter files.
+_WATCHED_UNTRACKED = ("ardlib", "notebooks", ":(glob)params*.yaml", "dvc.yaml")
+
+
+@dataclass(frozen=True)
+class RevisionState:
+    """The commit a working tree is at, and what in the tree differs from it.
+
+    Attributes
+    ----------
+    commit : str
+        ``git rev-parse [--short] HEAD``, or ``"unknown"`` outside a git work tree, before
+        the first commit or without git.
+    dirty_files : tuple of str
+        Paths relative to the repository root, sorted, that differ from ``commit``:
+        tracked files changed, staged or deleted, and untracked files under ``ardlib/`` or
+        ``notebooks/`` or named ``params*.yaml`` or ``dvc.yaml``.
+    lock_stages_changed : tuple of str
+        Stages whose ``dvc.lock`` entry differs from the committed one (rewritten, added or
+        removed), in the working file's order. Empty when ``dvc.lock`` is unchanged, and
+        when either version cannot be read as YAML.
+    """
+
+    commit: str
+    dirty_files: tuple[str, ...] = ()
+    lock_stages_changed: tuple[str, ...] = ()
+
+    @property
+    def clean(self) -> bool:
+        """True when nothing differs from :attr:`commit`."""
+        return not self.dirty_files
+
+    @property
+    def code_files(self) -> tuple[str, ...]:
+        """The dirty files other than ``dvc.lock``: code, notebooks, configuration."""
+        return tuple(f for f in self.dirty_files if f != _LOCK)
+
+    def describe(self, max_files: int = 3) -> str:
+        """One line naming the commit and what differs from it.
+
+        Parameters
+        ----------
+        max_files : int, default 3
+            How many changed files to name before ``"and <n> more"``.
+
+        Returns
+        -------
+        str
+            ``"abc1234"`` when clean; ``"abc1234 (dvc.lock re-run: validation, benchmark)"``
+            when only ``dvc.lock`` differs; ``"abc1234 + 2 changed files: ardlib/x.py,
+            params.yaml"`` when code or configuration differs, followed by the ``dvc.lock``
+            part when the lock differs too.
+        """
+        if not isinstance(max_files, int) or max_files < 1:
+            raise ValueError(
+                "The 'max_files' parameter of RevisionState.describe must be an int >= 1. "
+                f"Got {max_files!r}."
+            )
+        text, files = self.commit, self.code_files
+        if files:
+            more = f" and {len(files) - max_files} more" if len(files) > max_files else ""
+            plural = "s" if len(files) != 1 else ""
+            text += f" + {len(files)} changed file{plural}: {', '.join(files[:max_files])}{more}"
+        if _LOCK in self.dirty_files:
+            stages = ", ".join(self.lock_stages_changed)
+            text += f" (dvc.lock re-run: {stages})" if stages else " (dvc.lock changed)"
+        return text
+
+
+def revision_state(cwd: PathLike | None = None, *, short: bool = True) -> RevisionState:
+    """The commit checked out in ``cwd`` and what in the working tree differs from it.
+
+    Where :func:`git_revision` appends ``-dirty`` for any difference, this names the
+    differing files and, when ``dvc.lock`` is one of them, the stages whose lock entries
+    differ from the committed ``dvc.lock``: a report built by ``dvc repro`` on a clean
+    checkout (which rewrites stale lock entries) is told apart from one built from changed
+    code.
+
+    Parameters
+    ----------
+    cwd : str or path-like, optional
+        A folder inside the work tree (default: the working directory).
+    short : bool, default True
+        Abbreviate the commit hash.
+
+    Returns
+    -------
+    RevisionState
+        ``RevisionState("unknown")`` outside a git work tree, before the first commit or
+        without git.
+    """
+    top = git("rev-parse", "--show-toplevel", cwd=cwd)
+    rev = git("rev-parse", *(["--short"] if short else []), "HEAD", cwd=cwd)
+    if not top or not rev:
+        return RevisionState("unknown")
+    status = _git_raw(("status", "--porcelain", "-z", "--untracked-files=no", "--no-renames"), top)
+    others = _git_raw(
+        ("ls-files", "--others", "--exclude-standard", "-z", "--", *_WATCHED_UNTRACKED), top
+    )
+    files = {rec[3:] for rec in (status or "").split("\0") if rec}  # "XY path"
+    files |= {rec for rec in (others or "").split("\0") if rec}
+    lock = _lock_stages_changed(Path(top)) if _LOCK in files else ()
+    return RevisionState(rev, tuple(sorted(files)), lock)
+
+
+def _lock_stages_changed(top: Path) -> tuple[str, ...]:
+    """Stages whose entry in ``top/dvc.lock`` differs from ``HEAD:dvc.lock``."""
+    from ._dvclock import lock_stages
+
+    work = top / _LOCK
+    old = lock_stages(git("show", f"HEAD:{_LOCK}", cwd=top) or "")
+    new = lock_stages(work.read_text(encoding="utf-8") if work.is_file() else "")
+    if old is None or new is None:
+        return ()
+    names = [*new, *(s for s in old if s not in new)]
+    return tuple(s for s in names if old.get(s) != new.get(s))
+
+
 def utc_now() -> str:
     """The current time, UTC, ISO 8601 to the second."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def provenance(cwd: PathLike | None = None) -> dict[str, str]:
+def provenance(cwd: PathLike | None = None) -> dict[str, Any]:
     """What a stored record was built from: when, which commit, which ardlib and Python.
+
+    Parameters
+    ----------
+    cwd : str or path-like, optional
+        A folder inside the work tree (default: the working directory).
 
     Returns
     -------
     dict
-        ``generated_at`` (:func:`utc_now`), ``git_revision`` (:func:`git_revision` of
-        ``cwd``), ``ardlib_version`` and ``python``.
+        ``generated_at`` (:func:`utc_now`); ``git_revision``, the bare commit
+        (:attr:`RevisionState.commit`); ``revision``, one line saying what differs from it
+        (:meth:`RevisionState.describe`); ``revision_state``, the same as data
+        (``dirty_files`` and ``lock_stages_changed`` lists); ``ardlib_version`` and
+        ``python``.
     """
     from . import __version__
 
+    state = revision_state(cwd)
     return {
         "generated_at": utc_now(),
-        "git_revision": git_revision(cwd),
+        "git_revision": state.commit,
+        "revision": state.describe(),
+        "revision_state": {
+            "dirty_files": list(state.dirty_files),
+            "lock_stages_changed": list(state.lock_stages_changed),
+        },
         "ardlib_version": __version__,
         "python": platform.python_version(),
     }

@@ -45,7 +45,9 @@ def test_git_revision_clean_dirty_and_outside_git(tmp_path: Path) -> None:
     assert git_revision(tmp_path, short=False).startswith(head)
     (tmp_path / "f.txt").write_text("b")
     assert git_revision(tmp_path) == f"{head}-dirty"
-    assert provenance(tmp_path)["git_revision"] == f"{head}-dirty"
+    meta = provenance(tmp_path)  # the bare commit, and what differs in its own field
+    assert meta["git_revision"] == head
+    assert meta["revision"] == f"{head} + 1 changed file: f.txt"
 
 
 def test_git_returns_none_or_raises_with_gits_message(tmp_path: Path) -> None:
@@ -100,7 +102,15 @@ def test_canonical_digests_ignore_key_order_and_refuse_nan(tmp_path: Path) -> No
 
 def test_provenance_fields() -> None:
     meta = provenance()
-    assert set(meta) == {"generated_at", "git_revision", "ardlib_version", "python"}
+    assert set(meta) == {
+        "generated_at",
+        "git_revision",
+        "revision",
+        "revision_state",
+        "ardlib_version",
+        "python",
+    }
+    assert meta["revision"].startswith(meta["git_revision"])
     when = datetime.fromisoformat(meta["generated_at"])
     assert when.utcoffset() is not None and when.utcoffset().total_seconds() == 0
     assert abs((datetime.now(UTC) - when).total_seconds()) < 60

@@ -3,8 +3,12 @@
 A report announces itself by a top-level ``"report"`` object in ``reports/metrics/<name>.json``::
 
     {"report": {"name": "problems", "title": "...", "html": "problems.html", "passed": true,
-                "generated_at": "2026-11-26T18:41:00+00:00", "git_revision": "18af70a-dirty",
+                "generated_at": "2026-11-26T18:41:00+00:00", "git_revision": "18af70a",
+                "revision": "18af70a (dvc.lock re-run: emulators)",
                 "summary": "20 problems; 0 failed checks"}, ...}
+
+``revision`` is optional: the index shows it when present and ``git_revision`` otherwise
+(metrics written before it existed hold ``<sha>`` or ``<sha>-dirty`` there).
 
 :class:`~ardlib.reports.Report` writes that object for a notebook; :func:`write_index`
 turns all of them into ``reports/index.html``.
@@ -72,7 +76,7 @@ def _row(rec: dict[str, Any], reports_dir: Path) -> str:
     status = '<td class="pass">PASS</td>' if rec["passed"] is True else '<td class="fail">FAIL</td>'
     return (
         f"<tr><td>{link}</td><td>{e(str(rec['title']))}</td><td>{e(_date(rec['generated_at']))}"
-        f"</td><td><code>{e(str(rec['git_revision']))}</code></td>{status}"
+        f"</td><td><code>{e(str(rec.get('revision') or rec['git_revision']))}</code></td>{status}"
         f"<td>{e(' '.join(str(rec['summary']).split()))}</td></tr>"
     )
 

@@ -65,8 +65,11 @@ class Report:
     Attributes
     ----------
     meta : dict
-        Provenance at creation: ``generated_at``, ``git_revision``, ``ardlib_version``,
-        ``python`` (:func:`ardlib._io.provenance` at creation).
+        Provenance at creation (:func:`ardlib._io.provenance`): ``generated_at``,
+        ``git_revision`` (the bare commit), ``revision`` (the commit and what in the working
+        tree differed from it, e.g. ``"abc1234 (dvc.lock re-run: validation)"``),
+        ``revision_state`` (``dirty_files``, ``lock_stages_changed``), ``ardlib_version``,
+        ``python``.
     metrics : dict
         What :meth:`metric` recorded, in order.
     checks : list of Check
@@ -103,11 +106,13 @@ class Report:
         Returns
         -------
         str
+            The revision is :meth:`ardlib._io.RevisionState.describe`: the commit, plus
+            the changed files or the re-run ``dvc.lock`` stages when the tree differed.
         """
         m = self.meta
         return (
             f"Generated {m['generated_at']} from ardlib {m['ardlib_version']}, "
-            f"revision `{m['git_revision']}`."
+            f"revision `{m.get('revision', m['git_revision'])}`."
         )
 
     def check(self, name: str, passed: bool, detail: str = "") -> bool:
