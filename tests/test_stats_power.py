@@ -75,27 +75,49 @@ def test_no_effect_gives_none():
     assert one_sided.n is None  # the pilot effect points the other way
 
 
-def test_normal_closed_form_by_hand():
-    pilot = standardized(40, 0.5)  # mean 0.5, sd 1 exactly
-    # ((1.959964 + 0.841621) / 0.5)**2 = 31.40 pairs for t; times pi / 3 = 32.88 for Wilcoxon
-    t = replicates_for_power_normal(pilot, test="t")
-    w = replicates_for_power_normal(pilot)
-    assert (t.n, w.n) == (32, 33)
-    assert t.power == pytest.approx(stats.norm.cdf(math.sqrt(32) * 0.5 - 1.959964), abs=1e-6)
-    assert t.power == pytest.approx(0.8074, abs=1e-4)
-    assert (w.method, w.mc_se, w.n_sims, w.effect_size) == ("normal", 0.0, 0, pytest.approx(0.5))
-    one = replicates_for_power_normal(pilot, test="t", alternative="greater")
-    assert one.n == math.ceil(((1.644854 + 0.841621) / 0.5) ** 2)  # 24.7 -> 25
+def test_normal_signed_rank_power_at_six_pairs_is_the_all_same_sign_probability():
+    # With 6 pairs the exact two-sided test at 0.05 rejects only when all six differences
+    # share a sign (p = 2/64): power = Phi(1.2)**6 + Phi(-1.2)**6 = 0.4806.  The old
+    # normal approximation claimed 0.82 and n = 6.
+    res = replicates_for_power_normal(standardized(40, 1.2))
+    exact = stats.norm.cdf(1.2) ** 6 + stats.norm.cdf(-1.2) ** 6
+    power = dict(res.curve)
+    assert abs(power[6] - exact) < 4 * math.sqrt(exact * (1 - exact) / res.n_sims)
+    assert res.n is not None and res.n > 6
+    assert power[res.n] >= 0.8 > power[res.n - 1]  # the smallest n that reaches it
+    assert (res.method, res.n_sims, res.effect_size) == ("normal", 20_000, pytest.approx(1.2))
 
 
-def test_simulation_agrees_with_the_closed_form_for_normal_differences():
-    # The closed form uses normal instead of t quantiles, so it is a little optimistic
-    # (measured: 33 vs 35-38 Monte-Carlo for Wilcoxon, 32 vs 33-36 for t).
+@pytest.mark.parametrize(("delta", "alternative"), [(0.5, "two-sided"), (0.8, "greater")])
+def test_normal_t_power_agrees_with_simulated_t_tests(delta: float, alternative: str) -> None:
+    res = replicates_for_power_normal(standardized(40, delta), test="t", alternative=alternative)
+    assert res.n is not None and res.mc_se == 0.0
+    rng = np.random.default_rng(3)
+    for n in (res.n - 1, res.n):
+        d = delta + rng.standard_normal((20_000, n))
+        simulated = np.mean(
+            stats.ttest_1samp(d, 0.0, axis=1, alternative=alternative).pvalue <= 0.05
+        )
+        assert abs(dict(res.curve)[n] - simulated) < 0.012  # 4 standard errors
+    assert dict(res.curve)[res.n] >= 0.8 > dict(res.curve)[res.n - 1]
+
+
+def test_normal_answers_are_the_same_every_time_and_grow_with_smaller_effects():
+    pilot = standardized(40, 0.5)
+    assert replicates_for_power_normal(pilot) == replicates_for_power_normal(pilot)
+    n = [replicates_for_power_normal(standardized(40, e)).n for e in (1.2, 0.8, 0.5)]
+    assert n[0] < n[1] < n[2]
+    capped = replicates_for_power_normal(standardized(40, 0.05), max_n=30)
+    assert capped.n is None and capped.power < 0.2
+
+
+def test_simulation_agrees_with_the_normal_model_for_normal_differences():
+    # Resampling a large normal pilot and simulating the normal model size the same study.
     pilot = standardized(3000, 0.5, seed=9)
     for test in ("wilcoxon", "t"):
         mc = replicates_for_power(pilot, test=test, rng=10)
-        closed = replicates_for_power_normal(pilot, test=test)
-        assert closed.n - 2 <= mc.n <= 1.2 * closed.n
+        normal = replicates_for_power_normal(pilot, test=test)
+        assert abs(mc.n - normal.n) <= 3, (test, mc.n, normal.n)
 
 
 @pytest.mark.parametrize(
