@@ -31,13 +31,13 @@ class PowerResult:
     ----------
     n : int or None
         Smallest number of paired replicates whose power reaches ``target_power``;
-        ``None`` when none up to ``max_n`` does (Monte Carlo) or the pilot shows no effect
-        in the tested direction (normal approximation).
+        ``None`` when none up to ``max_n`` does, or the pilot shows no effect in the
+        tested direction (normal model).
     power : float
         Estimated power at ``n`` (at the largest evaluated ``n`` when ``n`` is None).
     mc_se : float
         Monte-Carlo standard error of ``power``, ``sqrt(power (1 - power) / n_sims)``;
-        0 for the closed form.
+        0 for the exact t power of the normal model.
     target_power : float
         The requested power.
     alpha : float
@@ -50,7 +50,7 @@ class PowerResult:
         ``"monte-carlo"`` (:func:`replicates_for_power`) or ``"normal"``
         (:func:`replicates_for_power_normal`).
     n_sims : int
-        Simulated studies per evaluated ``n`` (0 for the closed form).
+        Simulated studies per evaluated ``n`` (0 for the exact t power).
     pilot_n : int
         Number of pilot differences.
     effect_size : float
