@@ -17,6 +17,7 @@ PUBLIC_FUNCTIONS = [
     "compare_planners",
     "ecdf_time_to_target",
     "holm",
+    "holm_across",
     "normalized_score",
     "normalized_scores",
     "paired_test",

@@ -241,3 +241,37 @@ def test_results_must_be_a_dataframe():
         TypeError, match=r"'results' parameter of compare_planners must be a pandas DataFrame"
     ):
         compare_planners({"problem": []})
+
+
+def test_holm_across_makes_one_family_of_several_studies() -> None:
+    from ardlib.stats import compare_planners, holm, holm_across
+
+    rng = np.random.default_rng(11)
+    frames = []
+    for shift in (0.3, 0.6, 2.0):  # three studies, one clear difference each
+        rows = []
+        for rep in range(12):
+            base = rng.normal()
+            for planner, delta in (("a", 0.0), ("b", shift)):
+                rows.append(
+                    ("p", "sd0", planner, rep, 1000 + rep, 0, base + delta + 0.5 * rng.normal())
+                )
+        cols = ["problem", "noise", "planner", "replicate", "cell_seed", "step", "regret_rec"]
+        frames.append(pd.DataFrame(rows, columns=cols))
+    alone = [compare_planners(f, ci=False, rng=0) for f in frames]
+    together = holm_across(alone)
+    raw = np.concatenate([c.table["p_value"].to_numpy() for c in alone])
+    np.testing.assert_allclose(
+        np.concatenate([c.table["p_holm"].to_numpy() for c in together]), holm(raw)
+    )
+    for one, fam in zip(alone, together, strict=True):
+        assert fam.n_comparisons == 3 and one.n_comparisons == 1
+        assert (fam.table["p_holm"] >= one.table["p_holm"]).all()  # a larger family
+        assert (fam.table["significant"] == (fam.table["p_holm"] <= 0.05)).all()
+        assert (
+            fam.table["winner"]
+            .where(fam.table["significant"])
+            .equals(one.table["winner"].where(fam.table["significant"]))
+        )
+    with pytest.raises(ValueError, match="'comparisons' parameter of holm_across"):
+        holm_across([])

@@ -19,6 +19,7 @@ from ._validation import (
     plot_convergence,
     reproducibility_check,
     sentinel_check,
+    summarize_studies,
     summarize_study,
 )
 
@@ -49,6 +50,7 @@ __all__ = [
     "run_report",
     "save_figure",
     "sentinel_check",
+    "summarize_studies",
     "summarize_study",
     "write_index",
 ]

@@ -7,6 +7,8 @@ which are tested like the rest of the library.
 from __future__ import annotations
 
 import tempfile
+import warnings
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -18,7 +20,7 @@ from scipy.stats import bootstrap
 
 from .._rng import RNGLike, as_generator
 from ..objectives import check_ground_truth, list_problems
-from ..stats import compare_planners
+from ..stats import Comparison, compare_planners, holm_across
 
 if TYPE_CHECKING:
     from ..study import SavedStudy
@@ -33,6 +35,7 @@ __all__ = [
     "plot_convergence",
     "reproducibility_check",
     "sentinel_check",
+    "summarize_studies",
     "summarize_study",
 ]
 
@@ -150,6 +153,11 @@ def convergence_bands(
     percentile-bootstrap confidence band of the median (scipy.stats.bootstrap, vectorized
     over steps).
 
+    At each step only the replicates with a finite value count (regret is NaN before a
+    campaign's first successful experiment): a replicate whose early experiments failed
+    leaves the band of the steps before its first success, not every step.  ``n`` says
+    how many replicates a step's median and band rest on; fewer than two give no band.
+
     Parameters
     ----------
     results : DataFrame
@@ -167,17 +175,28 @@ def convergence_bands(
     -------
     DataFrame
         Columns ``problem``, ``noise``, ``planner``, ``step``, ``evaluations`` (step + 1),
-        ``median``, ``low``, ``high``, ``n``.
+        ``median``, ``low``, ``high``, ``n`` (replicates with a finite value at the step).
     """
     gen = as_generator(rng)
     out = []
     for (prob, noise, planner), g in results.groupby(["problem", "noise", "planner"], sort=True):
         wide = g.pivot(index="replicate", columns="step", values=metric).sort_index(axis=1)
         A: NDArray[np.float64] = wide.to_numpy(dtype=float)
-        med = np.nanmedian(A, axis=0)
-        if A.shape[0] > 1 and np.isfinite(A).all():
+        finite = np.isfinite(A)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN steps: median NaN
+            med = np.nanmedian(A, axis=0)
+        low, high = np.full_like(med, np.nan), np.full_like(med, np.nan)
+        # Steps sharing one set of finite replicates are bootstrapped together (one call
+        # per distinct set; with failures only early in a campaign there are few).
+        patterns: dict[bytes, list[int]] = {}
+        for j in range(A.shape[1]):
+            if finite[:, j].sum() > 1:
+                patterns.setdefault(finite[:, j].tobytes(), []).append(j)
+        for cols in patterns.values():
+            rows = finite[:, cols[0]]
             res = bootstrap(
-                (A,),
+                (A[np.ix_(rows, np.asarray(cols))],),
                 np.median,
                 axis=0,
                 confidence_level=confidence,
@@ -186,9 +205,7 @@ def convergence_bands(
                 rng=gen,
                 vectorized=True,
             )
-            low, high = res.confidence_interval.low, res.confidence_interval.high
-        else:  # NaN before a first success: report the median only
-            low = high = np.full_like(med, np.nan)
+            low[cols], high[cols] = res.confidence_interval.low, res.confidence_interval.high
         out.append(
             pd.DataFrame(
                 {
@@ -200,7 +217,7 @@ def convergence_bands(
                     "median": med,
                     "low": low,
                     "high": high,
-                    "n": A.shape[0],
+                    "n": finite.sum(axis=0),
                 }
             )
         )
@@ -211,7 +228,11 @@ def describe_comparison(table: pd.DataFrame, *, problem: str, metric_label: str)
     """Plain-language statements, one per noise level, of what a comparison table shows.
 
     Every statement is derived from the table (winner, Holm-adjusted p, A12). A planner is
-    called best only when it is significantly better than every other planner of its cell.
+    called best only when it was compared with every other planner of its cell and is
+    significantly better than each (with a baseline, planners that beat it are not
+    compared with each other, so none is called best).  ``A12`` is given from the
+    winner's side: the probability that the winner's value is below the loser's (ties
+    count half), so it is above 0.5 in every "winner < loser" statement.
 
     Parameters
     ----------
@@ -234,16 +255,22 @@ def describe_comparison(table: pd.DataFrame, *, problem: str, metric_label: str)
             lines.append(f"{noise}: no planner differs significantly on {metric_label}.")
             continue
         planners = set(g["planner_a"]) | set(g["planner_b"])
+        pairs = {
+            frozenset((a, b)): w
+            for a, b, w in zip(g["planner_a"], g["planner_b"], g["winner"], strict=True)
+        }
         best = [
             p
             for p in sorted(planners)
-            if ((g["planner_a"] != p) & (g["planner_b"] != p) | (g["winner"] == p)).all()
+            if all(pairs.get(frozenset((p, q))) == p for q in planners - {p})
         ]
         parts = []
         for _, r in sig.iterrows():
-            loser = r["planner_b"] if r["winner"] == r["planner_a"] else r["planner_a"]
+            first = r["winner"] == r["planner_a"]
+            loser = r["planner_b"] if first else r["planner_a"]
+            a12_winner = 1.0 - r["a12"] if first else r["a12"]  # a12 = P(a > b): a lower wins
             parts.append(
-                f"{r['winner']} < {loser} (Holm p = {r['p_holm']:.1e}, A12 = {r['a12']:.2f})"
+                f"{r['winner']} < {loser} (Holm p = {r['p_holm']:.1e}, A12 = {a12_winner:.2f})"
             )
         lead = f"{', '.join(best)} best; " if best else ""
         lines.append(f"{noise}: {lead}" + "; ".join(parts) + ".")
@@ -334,9 +361,10 @@ def plot_convergence(bands: pd.DataFrame, *, problem: str, ylabel: str, log: boo
     bands : DataFrame
         :func:`convergence_bands` output.
     problem : str
-        The problem drawn (also the title).
+        The problem drawn.
     ylabel : str
-        Label of the y axis.
+        Label of the y axis.  The title is ``"<problem>: <ylabel>"``: a report showing two
+        metrics of one problem (the same panels, other values) must say which is which.
     log : bool, default True
         Logarithmic y axis.
 
@@ -364,7 +392,7 @@ def plot_convergence(bands: pd.DataFrame, *, problem: str, ylabel: str, log: boo
             ax.set_yscale("log")
     axes[0][0].set_ylabel(ylabel)
     axes[0][-1].legend(frameon=False, fontsize="small")
-    fig.suptitle(problem)
+    fig.suptitle(f"{problem}: {ylabel}")
     fig.tight_layout()
     return fig
 
@@ -389,6 +417,8 @@ class StudySummary:
         Share of experiments that failed.
     digest : str
         SHA-256 of the study's results file.
+    family : str
+        The multiplicity family of the comparison's Holm correction, in words.
     """
 
     name: str
@@ -400,6 +430,7 @@ class StudySummary:
     replicates: int
     failed_share: float
     digest: str
+    family: str
 
     def final_medians(self) -> dict[str, dict[str, float]]:
         """Median final value with its CI per planner.
@@ -454,6 +485,27 @@ def summarize_study(
     """
     res = saved.results
     comp = compare_planners(res, metric=metric, alpha=alpha, n_resamples=n_resamples, rng=rng)
+    return _summary(saved, comp, metric, metric_label, n_resamples, rng, _family(comp, 1))
+
+
+def _family(comp: Comparison, n_studies: int) -> str:
+    studies = "this study" if n_studies == 1 else f"{n_studies} studies"
+    return (
+        f"Holm over the {comp.n_comparisons} comparisons of {studies} (every noise level "
+        f"and planner pair, final {comp.metric}; family-wise error {comp.alpha:g})"
+    )
+
+
+def _summary(
+    saved: SavedStudy,
+    comp: Comparison,
+    metric: str,
+    metric_label: str,
+    n_resamples: int,
+    rng: RNGLike,
+    family: str,
+) -> StudySummary:
+    res = saved.results
     problem = str(res["problem"].iloc[0])
     return StudySummary(
         name=saved.record.study,
@@ -465,4 +517,49 @@ def summarize_study(
         replicates=int(res["replicate"].nunique()),
         failed_share=float(res["failed"].mean()),
         digest=saved.digest,
+        family=family,
     )
+
+
+def summarize_studies(
+    saved: Sequence[SavedStudy],
+    *,
+    metric: str = "regret_rec",
+    metric_label: str = "regret at the recommendation",
+    alpha: float = 0.05,
+    n_resamples: int = 999,
+    rng: RNGLike = 0,
+) -> list[StudySummary]:
+    """:func:`summarize_study` of several studies, with one Holm family over all of them.
+
+    A report section that states conclusions about several studies (the lab problems)
+    controls the family-wise error of what it states only when the correction spans
+    every comparison in it (:func:`ardlib.stats.holm_across`).
+
+    Parameters
+    ----------
+    saved : sequence of ardlib.study.SavedStudy
+        The studies, in the order of the section.
+    metric, metric_label, alpha, n_resamples, rng
+        As in :func:`summarize_study` (an int ``rng`` seeds each study afresh).
+
+    Returns
+    -------
+    list of StudySummary
+        In the given order (empty for no studies); each ``family`` names the whole family.
+    """
+    items = list(saved)
+    if not items:
+        return []
+    comps = holm_across(
+        [
+            compare_planners(
+                s.results, metric=metric, alpha=alpha, n_resamples=n_resamples, rng=rng
+            )
+            for s in items
+        ]
+    )
+    return [
+        _summary(s, c, metric, metric_label, n_resamples, rng, _family(c, len(items)))
+        for s, c in zip(items, comps, strict=True)
+    ]

@@ -5,6 +5,7 @@ numbers), on true regret, lower is better:
 
 - :func:`compare_planners`: paired Wilcoxon tests per (problem, noise) and planner pair,
   Holm-corrected over the whole study, with A12 and bootstrap intervals;
+  :func:`holm_across` makes several studies' comparisons one Holm family;
 - :func:`paired_test`, :func:`a12`, :func:`a12_magnitude`, :func:`holm`,
   :func:`bootstrap_ci`: the pieces, usable on their own;
 - :func:`time_to_target`, :func:`ecdf_time_to_target`: COCO-style runtimes with censoring;

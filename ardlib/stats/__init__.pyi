@@ -1,7 +1,7 @@
 """Public names of ardlib.stats (read by lazy_loader.attach_stub and type checkers)."""
 
 from ._bootstrap import CIResult, bootstrap_ci
-from ._compare import Comparison, compare_planners
+from ._compare import Comparison, compare_planners, holm_across
 from ._effect import A12_THRESHOLDS, a12, a12_magnitude
 from ._holm import holm
 from ._normalize import normalized_score, normalized_scores
@@ -21,6 +21,7 @@ __all__ = [
     "compare_planners",
     "ecdf_time_to_target",
     "holm",
+    "holm_across",
     "normalized_score",
     "normalized_scores",
     "paired_test",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from ._frame import CELL_KEYS, check_paired, check_results, select_step
 from ._holm import holm
 from ._paired import MIN_PAIRS, paired_test
 
-__all__ = ["Comparison", "compare_planners"]
+__all__ = ["Comparison", "compare_planners", "holm_across"]
 
 TABLE_COLUMNS = (
     "problem",
@@ -52,7 +53,8 @@ class Comparison:
         - ``median_diff``: median over replicates of ``a - b`` (negative: a lower);
         - ``statistic``, ``p_value``: two-sided Wilcoxon signed-rank test
           (:func:`paired_test`);
-        - ``p_holm``: Holm-adjusted p-value over *all* rows of the table (:func:`holm`);
+        - ``p_holm``: Holm-adjusted p-value over *all* rows of the table (:func:`holm`),
+          or over every row of several tables after :func:`holm_across`;
         - ``a12``: Vargha-Delaney ``P(a > b) + 0.5 P(a = b)`` (:func:`a12`). **For regret,
           a12 < 0.5 means planner_a is better**;
         - ``magnitude``: :func:`a12_magnitude` of ``a12``;
@@ -71,6 +73,9 @@ class Comparison:
         Family-wise error rate of the ``significant`` column.
     baseline : str or None
         The baseline planner, or ``None`` for all pairs.
+    family_size : int or None
+        Size of the Holm family when it spans several tables (:func:`holm_across`);
+        None when it is this table.
     """
 
     table: pd.DataFrame
@@ -79,11 +84,12 @@ class Comparison:
     step: int | None
     alpha: float
     baseline: str | None
+    family_size: int | None = None
 
     @property
     def n_comparisons(self) -> int:
         """Size of the family that the Holm correction covers."""
-        return len(self.table)
+        return len(self.table) if self.family_size is None else self.family_size
 
 
 def compare_planners(
@@ -257,3 +263,49 @@ def _summarize(
         row["confidence"] = confidence
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def holm_across(comparisons: Sequence[Comparison]) -> list[Comparison]:
+    """The same comparisons with one Holm family over all their rows.
+
+    A report that draws conclusions from several studies (the lab problems, say) controls
+    the family-wise error over all of them only when the correction spans every
+    comparison it states; corrected study by study, each study's claims hold at
+    ``alpha`` but the section's do not.
+
+    Parameters
+    ----------
+    comparisons : sequence of Comparison
+        From :func:`compare_planners`, all at the same ``alpha``.
+
+    Returns
+    -------
+    list of Comparison
+        In the given order, with ``p_holm``, ``significant`` and ``winner`` recomputed over
+        the whole family and ``family_size`` set.  Holm's adjusted p-values only grow when
+        the family grows, so a row significant now was significant in its own table and
+        keeps its winner.
+
+    Raises
+    ------
+    ValueError
+        If ``comparisons`` is empty or mixes ``alpha`` levels.
+    """
+    items = list(comparisons)
+    levels = {c.alpha for c in items}
+    if not items or len(levels) != 1:
+        raise ValueError(
+            "The 'comparisons' parameter of holm_across must be a non-empty sequence of "
+            f"Comparisons at one alpha. Got {len(items)} at alpha {sorted(levels)}."
+        )
+    sizes = [len(c.table) for c in items]
+    adjusted = holm(np.concatenate([c.table["p_value"].to_numpy(dtype=float) for c in items]))
+    out, start = [], 0
+    for comp, size in zip(items, sizes, strict=True):
+        table = comp.table.copy()
+        table["p_holm"] = adjusted[start : start + size]
+        table["significant"] = table["p_holm"] <= comp.alpha
+        table["winner"] = table["winner"].where(table["significant"], None)
+        out.append(replace(comp, table=table, family_size=int(sum(sizes))))
+        start += size
+    return out
