@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
+from test_io_revision import _git
 
 from ardlib.reports import Report, write_index
 
 LOCK = "schema: '2.0'\nstages:\n  problems:\n    cmd: a\n  validation:\n    cmd: b\n"
-
-
-def _git(repo: Path, *args: str) -> str:
-    cmd = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
-    return subprocess.run(
-        [*cmd, *args], cwd=repo, check=True, capture_output=True, text=True
-    ).stdout.strip()
 
 
 @pytest.fixture
