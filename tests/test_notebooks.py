@@ -12,6 +12,7 @@ from typing import Any
 import nbformat
 import pytest
 import yaml
+from test_reports_figures_once import check_figures_once
 
 from ardlib.reports import run_report
 from ardlib.study._cli import run_study_command
@@ -119,6 +120,9 @@ def test_notebook_runs_at_smoke_size(path: Path, sandbox: Path) -> None:
     )
     assert result.passed
     assert result.html_path.is_file()
+    # Each figure once (issue 15): checked on this run rather than on a second execution.
+    problems = check_figures_once(result.executed_path, html=result.html_path)
+    assert problems == [], f"{path.stem}: " + "; ".join(problems)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))

@@ -172,8 +172,10 @@ class Report:
         stem : str
             File name without folder or extension.
         show : bool, default True
-            Display the figure (IPython) before closing it. Closing matters: a figure left
-            open is drawn a second time when the notebook cell ends.
+            Display the figure (IPython) before closing it, its output tagged
+            ``{"ardlib_figure": stem}`` so a test can tell it from a figure drawn by the
+            inline backend. Closing matters: a figure left open is drawn a second time when
+            the notebook cell ends.
 
         Returns
         -------
@@ -187,7 +189,7 @@ class Report:
         if show:
             from IPython.display import display
 
-            display(fig)
+            display(fig, metadata={"ardlib_figure": stem})
         plt.close(fig)
         return pdf, png
 
