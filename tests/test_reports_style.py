@@ -104,3 +104,23 @@ def test_save_figure_rejects_paths_and_suffixes(stem: str, tmp_path: Path) -> No
     with pytest.raises(ValueError, match="'stem' parameter of save_figure"):
         save_figure(fig, stem, tmp_path)
     plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("gpbo", "GP-BO"),
+        ("sobol", "Sobol'"),
+        ("sd0", "noise-free"),
+        ("sd0.0", "noise-free"),
+        ("sd0.1", "\N{GREEK SMALL LETTER SIGMA} = 0.1"),
+        ("sd1", "\N{GREEK SMALL LETTER SIGMA} = 1"),
+        ("lab", "lab noise"),
+        ("my_planner", "my_planner"),  # unknown labels stay as the user named them
+        ("sdx", "sdx"),
+    ],
+)
+def test_display_labels(name: str, label: str) -> None:
+    from ardlib.reports import display_label
+
+    assert display_label(name) == label

@@ -8,7 +8,7 @@ from ._params import load_params
 from ._report import Check, Report
 from ._run import ReportFailed, ReportResult, run_report
 from ._schema import ParameterError, check_parameters, load_schema
-from ._style import paper_style, planner_color, save_figure
+from ._style import display_label, paper_style, planner_color, save_figure
 from ._validation import (
     ReproducibilityResult,
     SentinelResult,
@@ -37,6 +37,7 @@ __all__ = [
     "check_parameters",
     "convergence_bands",
     "describe_comparison",
+    "display_label",
     "load_params",
     "load_schema",
     "paper_style",

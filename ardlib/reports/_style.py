@@ -6,6 +6,7 @@ which the service's dashboard reads too.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +14,44 @@ from typing import Any
 
 from .._palette import OKABE_ITO, planner_color
 
-__all__ = ["OKABE_ITO", "paper_style", "planner_color", "save_figure"]
+__all__ = ["OKABE_ITO", "display_label", "paper_style", "planner_color", "save_figure"]
+
+#: How figures and tables name ardlib's planner and noise labels (others stay as given).
+LABELS = {
+    "gpbo": "GP-BO",
+    "random": "random",
+    "sobol": "Sobol'",
+    "ardlib": "ardlib GP-BO",
+    "botorch": "BoTorch",
+    "skopt": "scikit-optimize",
+    "optuna": "Optuna",
+    "none": "noise-free",
+    "lab": "lab noise",
+}
+_SIGMA = "\N{GREEK SMALL LETTER SIGMA}"
+_SD = re.compile(r"^sd(\d+(?:\.\d+)?)$")
+
+
+def display_label(name: str) -> str:
+    """The human name of a planner or noise label, for figures and tables.
+
+    Parameters
+    ----------
+    name : str
+        A study label: ``"gpbo"``, ``"sobol"``, ``"sd0.1"``, ...
+
+    Returns
+    -------
+    str
+        ``"GP-BO"``, ``"Sobol'"``, a Greek sigma ``= 0.1`` for ``"sd0.1"`` and
+        ``"noise-free"`` for ``"sd0"``; a label ardlib does not know is returned unchanged.
+    """
+    found = _SD.match(name)
+    if found:
+        sd = found.group(1)
+        return "noise-free" if float(sd) == 0 else f"{_SIGMA} = {sd}"
+    return LABELS.get(name, name)
+
 
 _RC: dict[str, Any] = {
     "font.size": 9,

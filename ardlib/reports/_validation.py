@@ -354,7 +354,8 @@ def sentinel_check(
 
 def plot_convergence(bands: pd.DataFrame, *, problem: str, ylabel: str, log: bool = True) -> Any:
     """Median curves with confidence bands, one panel per noise level, one colour per
-    planner (fixed across figures).
+    planner (fixed across figures); planners and noise levels by their human names
+    (:func:`display_label`).
 
     Parameters
     ----------
@@ -374,7 +375,7 @@ def plot_convergence(bands: pd.DataFrame, *, problem: str, ylabel: str, log: boo
     """
     import matplotlib.pyplot as plt
 
-    from ._style import planner_color
+    from ._style import display_label, planner_color
 
     b = bands[bands["problem"] == problem]
     noises = list(dict.fromkeys(b["noise"]))
@@ -384,9 +385,9 @@ def plot_convergence(bands: pd.DataFrame, *, problem: str, ylabel: str, log: boo
     for ax, noise in zip(axes[0], noises, strict=True):
         for planner, g in b[b["noise"] == noise].groupby("planner", sort=True):
             c = planner_color(str(planner))
-            ax.plot(g["evaluations"], g["median"], color=c, label=str(planner))
+            ax.plot(g["evaluations"], g["median"], color=c, label=display_label(str(planner)))
             ax.fill_between(g["evaluations"], g["low"], g["high"], color=c, alpha=0.2, lw=0)
-        ax.set_title(str(noise))
+        ax.set_title(display_label(str(noise)))
         ax.set_xlabel("evaluations")
         if log:
             ax.set_yscale("log")
