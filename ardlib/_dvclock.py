@@ -18,7 +18,7 @@ from typing import Any
 
 from ._io import PathLike, _git_raw
 
-__all__ = ["lock_stages", "stale_stages"]
+__all__ = ["lock_stages", "pipeline_outputs", "stale_stages"]
 
 LOCK = "dvc.lock"
 # What DVC skips inside a folder dependency before reading .dvcignore (dvc/ignore.py).
@@ -176,3 +176,35 @@ def _declared_deps(base: Path) -> dict[str, list[str]]:
         for name, stage in (stages or {}).items()
         if isinstance(stage, dict) and "cmd" in stage and not {"foreach", "matrix"} & set(stage)
     }
+
+
+def pipeline_outputs(base: Path) -> list[str]:
+    """Every path a stage of ``base/dvc.yaml`` writes (``outs``, ``metrics``, ``plots``),
+    normalized; [] without a readable ``dvc.yaml``.
+
+    Parameters
+    ----------
+    base : Path
+        The repository root.
+
+    Returns
+    -------
+    list of str
+        Files and folders, relative to ``base``.
+    """
+    path = base / "dvc.yaml"
+    import yaml
+
+    try:
+        doc = _yaml(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, yaml.YAMLError):  # a stamp must not fail on a broken dvc.yaml
+        return []
+    stages = doc.get("stages") if isinstance(doc, dict) else None
+    found = []
+    for stage in (stages or {}).values():
+        for kind in ("outs", "metrics", "plots"):
+            for entry in (stage.get(kind) or []) if isinstance(stage, dict) else []:
+                name = next(iter(entry)) if isinstance(entry, dict) else entry
+                if isinstance(name, str) and "${" not in name:
+                    found.append(os.path.normpath(name))
+    return found

@@ -189,7 +189,8 @@ class RevisionState:
     dirty_files : tuple of str
         Paths relative to the repository root, sorted, that differ from ``commit``:
         tracked files changed, staged or deleted, and untracked files under ``ardlib/`` or
-        ``notebooks/`` or named ``params*.yaml`` or ``dvc.yaml``.
+        ``notebooks/`` or named ``params*.yaml`` or ``dvc.yaml``; outputs of ``dvc.yaml``
+        stages (metrics, logs, reports a run rewrites) are left out.
     lock_stages_changed : tuple of str
         Stages whose ``dvc.lock`` entry differs from the committed one (rewritten, added or
         removed), in the working file's order. Empty when ``dvc.lock`` is unchanged, and
@@ -274,8 +275,24 @@ def revision_state(cwd: PathLike | None = None, *, short: bool = True) -> Revisi
     )
     files = {rec[3:] for rec in (status or "").split("\0") if rec}  # "XY path"
     files |= {rec for rec in (others or "").split("\0") if rec}
+    files = _inputs_only(files, Path(top))
     lock = _lock_stages_changed(Path(top)) if _LOCK in files else ()
     return RevisionState(rev, tuple(sorted(files)), lock)
+
+
+def _inputs_only(files: set[str], top: Path) -> set[str]:
+    """``files`` without the outputs of ``dvc.yaml`` stages: what a run writes (metrics,
+    logs, reports) is not what it was built from."""
+    from ._dvclock import pipeline_outputs
+
+    outputs = pipeline_outputs(top)
+    return {
+        f
+        for f in files
+        if not any(
+            (n := os.path.normpath(f)) == o or n.startswith(o + os.sep) for o in outputs
+        )
+    }
 
 
 def _lock_stages_changed(top: Path) -> tuple[str, ...]:

@@ -144,3 +144,25 @@ def test_provenance_carries_the_commit_the_line_and_the_lists(repo: tuple[Path, 
     assert meta["git_revision"] == head
     assert meta["revision"] == f"{head} + 1 changed file: ardlib/x.py"
     assert meta["revision_state"] == {"dirty_files": ["ardlib/x.py"], "lock_stages_changed": []}
+
+
+def test_files_a_pipeline_stage_writes_are_not_counted_as_changed_inputs(
+    repo: tuple[Path, str],
+) -> None:
+    # A run rewrites its tracked outputs (metrics, logs): the stamp names the commit alone,
+    # as the issue asks of a fresh clone whose dvc.lock is current.
+    root, head = repo
+    (root / "dvc.yaml").write_text(
+        "stages:\n  alpha:\n    cmd: run alpha\n    deps: [ardlib/x.py]\n"
+        "    outs: [reports/figures]\n    metrics:\n    - reports/metrics/alpha.json:\n"
+        "        cache: false\n"
+    )
+    (root / "reports" / "metrics").mkdir(parents=True)
+    (root / "reports" / "metrics" / "alpha.json").write_text("{}\n")
+    _git(root, "add", ".")
+    _git(root, "commit", "-q", "-m", "pipeline")
+    head = _git(root, "rev-parse", "--short", "HEAD")
+    (root / "reports" / "metrics" / "alpha.json").write_text('{"passed": true}\n')
+    assert revision_state(root) == RevisionState(head)
+    (root / "ardlib" / "x.py").write_text("x = 2\n")  # an input still counts
+    assert revision_state(root).dirty_files == ("ardlib/x.py",)
