@@ -622,6 +622,7 @@ def test_get_params_round_trips_through_the_constructor() -> None:
         "failure_radius": 0.5,
         "recommendation": "observed",
         "exploit_every": 2,
+        "max_fit_points": 128,
     }
     clone = BayesianOptimization(**params)
     np.testing.assert_array_equal(clone.ask(6), BayesianOptimization(**params).ask(6))

@@ -29,7 +29,7 @@ from scipy.optimize import minimize
 from .._rng import RNGLike, as_generator
 from .._threads import single_threaded_blas
 from .._validation import check_int, check_points, check_real
-from ._kernel import matern52_from_sq, sq_diffs
+from ._kernel import matern52_from_sq, matern52_gram, sq_diffs
 
 __all__ = ["GPError", "GaussianProcess", "Posterior"]
 
@@ -72,6 +72,10 @@ class Posterior:
         return np.sqrt(self.var)
 
 
+#: Largest (m, n, d) array of squared differences a prediction builds at once (128 MB).
+_CHUNK_ELEMENTS = 16_000_000
+
+
 def _cholesky_with_jitter(K: Array) -> tuple[Array, float]:
     """Lower Cholesky factor of ``K``, adding diagonal jitter on failure (escalating)."""
     scale = float(np.mean(np.diag(K))) or 1.0
@@ -103,8 +107,14 @@ class GaussianProcess:
     fixed_noise : float or None, default None
         If given, the noise variance (standardized units) is fixed to this value instead
         of learned.
+    max_fit_points : int or None, default None
+        With more observations than this, the hyperparameters are fitted on a random
+        subset of this size (drawn from ``rng``; the "subset of data" approximation,
+        Rasmussen & Williams 2006, sec. 8.3.1) and the model is then conditioned on every
+        point: a likelihood evaluation costs O(m^3) instead of O(n^3), and memory stays
+        O(n^2). None fits on every point.
     rng : None, int, SeedSequence or Generator
-        Draws the random restarts.
+        Draws the random restarts (and the subset).
 
     Attributes
     ----------
@@ -125,12 +135,14 @@ class GaussianProcess:
         max_iter: int = 200,
         noise_floor: float = 1e-12,
         fixed_noise: float | None = None,
+        max_fit_points: int | None = None,
         rng: RNGLike = None,
     ) -> None:
         self.n_restarts = n_restarts
         self.max_iter = max_iter
         self.noise_floor = noise_floor
         self.fixed_noise = fixed_noise
+        self.max_fit_points = max_fit_points
         self.rng = rng
 
     # ---------------------------------------------------------------- fitting
@@ -192,7 +204,17 @@ class GaussianProcess:
         std = float(np.std(y))
         self.y_std_ = std if std > 1e-12 * max(1.0, abs(self.y_mean_)) else 1.0
         self._z = (y - self.y_mean_) / self.y_std_
-        self._D2 = sq_diffs(X, X)
+        m = self.max_fit_points
+        if m is not None:
+            m = check_int(m, "max_fit_points", owner=name, low=2)
+        if m is not None and X.shape[0] > m:
+            # Hyperparameters from a random subset; _condition uses every point.
+            idx = np.sort(self.rng_.choice(X.shape[0], size=m, replace=False))
+            self._D2: Array | None = None
+            self._fit_D2, self._fit_z = sq_diffs(X[idx], X[idx]), self._z[idx]
+        else:
+            self._D2 = sq_diffs(X, X)
+            self._fit_D2, self._fit_z = self._D2, self._z
         d = X.shape[1]
 
         lo = np.r_[np.full(d, _LOG_L[0]), _LOG_S2[0], max(_LOG_SN2[0], np.log(floor))]
@@ -252,7 +274,7 @@ class GaussianProcess:
     def _neg_log_posterior(self, theta: Array) -> tuple[float, Array]:
         """Negative log marginal likelihood minus log priors, and its gradient."""
         inv_l2, s2, sn2 = self._unpack(theta)
-        K, M = matern52_from_sq(self._D2, inv_l2, s2)
+        K, M = matern52_from_sq(self._fit_D2, inv_l2, s2)
         n = K.shape[0]
         K[np.diag_indices(n)] += sn2
         try:
@@ -261,8 +283,8 @@ class GaussianProcess:
             return 1e25, np.zeros_like(theta)
         if jitter:  # the gradient below is that of the jittered matrix
             K[np.diag_indices(n)] += jitter
-        alpha = cho_solve((L, True), self._z, check_finite=False)
-        nll = 0.5 * self._z @ alpha + np.log(np.diag(L)).sum() + 0.5 * n * LOG_2PI
+        alpha = cho_solve((L, True), self._fit_z, check_finite=False)
+        nll = 0.5 * self._fit_z @ alpha + np.log(np.diag(L)).sum() + 0.5 * n * LOG_2PI
         Kinv, info = dpotri(L, lower=1)  # lower triangle of K^-1 from the factor
         if info != 0:
             return 1e25, np.zeros_like(theta)
@@ -270,7 +292,7 @@ class GaussianProcess:
         W = Kinv - np.outer(alpha, alpha)  # d nll / dK = W / 2
         grad = np.empty_like(theta)
         # dK/dlog l_j = M * D2_j / l_j^2 ; contract W*M against the squared differences.
-        grad[:-2] = 0.5 * np.tensordot(W * M, self._D2, axes=([0, 1], [0, 1])) * inv_l2
+        grad[:-2] = 0.5 * np.tensordot(W * M, self._fit_D2, axes=([0, 1], [0, 1])) * inv_l2
         grad[-2] = 0.5 * (np.sum(W * K) - (sn2 + jitter) * np.trace(W))  # dK/dlog s2 = s2 Kc
         grad[-1] = 0.5 * sn2 * np.trace(W)
         # Log-normal priors on l, s2, sn2 (Gaussian in theta).
@@ -285,7 +307,10 @@ class GaussianProcess:
 
     def _condition(self, theta: Array) -> None:
         inv_l2, s2, sn2 = self._unpack(theta)
-        K, _ = matern52_from_sq(self._D2, inv_l2, s2)
+        if self._D2 is not None:
+            K, _ = matern52_from_sq(self._D2, inv_l2, s2)
+        else:  # beyond max_fit_points: no (n, n, d) array
+            K = matern52_gram(self.X_, inv_l2, s2)
         K[np.diag_indices(K.shape[0])] += sn2
         self._L, self.jitter_ = _cholesky_with_jitter(K)
         self._alpha = cho_solve((self._L, True), self._z, check_finite=False)
@@ -331,7 +356,7 @@ class GaussianProcess:
             new = copy.copy(self)
             new.X_ = np.vstack([self.X_, Xn])
             new._z = np.r_[self._z, mu]
-            new._D2 = sq_diffs(new.X_, new.X_)
+            new._D2 = None if self._D2 is None else sq_diffs(new.X_, new.X_)
             new._condition(self.theta_)
         return new
 
@@ -387,7 +412,13 @@ class GaussianProcess:
         -------
         mean, var : ndarray of shape (m,)
         """
-        mu, var, _ = self._mean_var(X)
+        n, d = self.X_.shape
+        rows = max(1, _CHUNK_ELEMENTS // (n * d))
+        if X.shape[0] <= rows:
+            mu, var, _ = self._mean_var(X)
+        else:  # bounded memory at large n: the (m, n, d) differences chunk by chunk
+            parts = [self._mean_var(X[i : i + rows])[:2] for i in range(0, X.shape[0], rows)]
+            mu, var = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
         return mu, np.maximum(var, 1e-12 * self.signal_var_)
 
     def predict_standardized_grad(self, X: Array) -> tuple[Array, Array, Array, Array]:

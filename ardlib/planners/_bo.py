@@ -69,6 +69,12 @@ class BayesianOptimization(Planner):
         with EI converges to the optimum's neighbourhood far faster at equal robustness
         (De Ath et al. 2021, "Greed is good"); measured on noiseless Branin it cuts the
         median evaluations to regret < 1e-3 from 32 to 25 (30 seeds).
+    max_fit_points : int or None, default 128
+        With more successful observations than this, the hyperparameters are fitted on a
+        random subset of this size and the model conditioned on all of them
+        (:class:`GaussianProcess`): a planner holding hundreds or thousands of
+        experiments asks in about a second instead of minutes. Campaigns of up to 128
+        experiments are unaffected. None always fits on every point.
     recommendation : {"observed", "model"}, default "observed"
         ``observed``: the evaluated point with the best posterior mean (robust to noise,
         unlike the best noisy observation); ``model``: optimize the posterior mean over the
@@ -96,6 +102,7 @@ class BayesianOptimization(Planner):
         failure_radius: float = 0.5,
         recommendation: str = "observed",
         exploit_every: int | None = 2,
+        max_fit_points: int | None = 128,
     ) -> None:
         super().__init__(bounds=bounds, rng=rng, goal=goal)
         self.acquisition = acquisition
@@ -108,6 +115,7 @@ class BayesianOptimization(Planner):
         self.failure_radius = failure_radius
         self.recommendation = recommendation
         self.exploit_every = exploit_every
+        self.max_fit_points = max_fit_points
 
     def _validate_params(self) -> None:
         name = type(self).__name__
@@ -121,6 +129,8 @@ class BayesianOptimization(Planner):
         check_int(self.n_starts, "n_starts", owner=name, low=1)
         if self.exploit_every is not None:
             check_int(self.exploit_every, "exploit_every", owner=name, low=1)
+        if self.max_fit_points is not None:
+            check_int(self.max_fit_points, "max_fit_points", owner=name, low=2)
         check_real(self.failure_radius, "failure_radius", owner=name, low=0, low_inclusive=False)
 
     def _setup(self) -> None:
@@ -149,7 +159,9 @@ class BayesianOptimization(Planner):
         if self.gp_ is not None and self._fitted_on == n:
             return self.gp_
         if self.gp_ is None:
-            self.gp_ = GaussianProcess(n_restarts=self.n_restarts, rng=self._gp_rng)
+            self.gp_ = GaussianProcess(
+                n_restarts=self.n_restarts, max_fit_points=self.max_fit_points, rng=self._gp_rng
+            )
         full = self._n_fits % self.full_refit_every == 0
         self.gp_.fit(self._to_unit(self.X_), self._targets(), warm_start_only=not full)
         self._n_fits += 1

@@ -78,18 +78,22 @@ class _PeerPlanner(Planner):
         # Drawn first from rng, exactly as BayesianOptimization does: same seed, same points.
         self._init_X = Sobol(bounds=self.bounds_, rng=self.rng_).ask(self.n_initial)
         self.n_asked_ = 0
+        self._n_design = 0
         self._peer_seed = int(self.rng_.integers(2**31 - 1))
         self._info: dict[str, Any] = {}
         self._setup_peer()
 
     def _ask(self, n: int) -> Array:
-        out: list[Array] = []
-        for _ in range(n):
-            if self.n_asked_ < self.n_initial:
-                out.append(self._init_X[self.n_asked_])
-            else:
-                out.append(np.asarray(self._peer_ask(), dtype=float).reshape(self.dim))
-            self.n_asked_ += 1
+        # As BayesianOptimization: the design fills only up to n_initial observations, so
+        # a planner told earlier experiments models them from its first ask.
+        told = self.X_.shape[0] + self.X_failed_.shape[0]
+        n_design = min(n, max(0, self.n_initial - max(self.n_asked_, told)))
+        out: list[Array] = list(self._init_X[self._n_design : self._n_design + n_design])
+        self._n_design += n_design
+        out += [
+            np.asarray(self._peer_ask(), dtype=float).reshape(self.dim) for _ in range(n - n_design)
+        ]
+        self.n_asked_ += n
         return np.asarray(out)
 
     def _tell(self, X: Array, y: Array) -> None:
