@@ -13,8 +13,9 @@ Subcommands:
 - ``ardlib data import [--src DIR] [--dst data/raw]``: copy the lab datasets with provenance.
 - ``ardlib emulators build [--data data/raw] [--out data/emulators]``: fit, cross-validate
   and save every lab emulator (refusing any below the R^2 floor).
-- ``ardlib serve [--port 8000] [--api-key K] ...`` / ``ardlib service seed-demo``: the
-  reference ARD backend (FastAPI + SQLAlchemy) and a database of real campaigns.
+- ``ardlib serve [--port 8000] [--api-key K [--protect-reads]] ...`` / ``ardlib service
+  seed-demo``: the reference ARD backend (FastAPI + SQLAlchemy) and a database of real
+  campaigns.
 - ``ardlib smoke URL [--api-key K] ...``: verify a deployed ARD backend (exit 1 on failure).
 - ``ardlib bench list|run|compare|history|detector|profile``: benchmarks, side-by-side
   revision comparisons (exit 1 on a regression), change points and profiles.
@@ -27,6 +28,7 @@ Subcommands:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .bench._cli import add_bench_parser, run_bench_command
@@ -42,7 +44,23 @@ __all__ = ["main"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``ardlib`` command; returns the exit status."""
+    """Entry point of the ``ardlib`` command; returns the exit status.
+
+    Bad input anywhere (a ``ValueError``, ``OSError`` or ``ImportError`` from a subcommand)
+    prints one ``ardlib: error: ...`` line and returns 2; set ``ARDLIB_DEBUG=1`` for the
+    traceback.  argparse reports malformed command lines itself (usage, then the error;
+    exit 2).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after ``ardlib``; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 on success, 1 when a check or report fails, 2 for bad input.
+    """
     ap = argparse.ArgumentParser(prog="ardlib", description="ardlib command line")
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("problems", help="list registered benchmark problems")
@@ -54,6 +72,22 @@ def main(argv: list[str] | None = None) -> int:
     add_bench_parser(sub)
     add_regress_parser(sub)
     args = ap.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except (ValueError, OSError, ImportError) as exc:
+        # Bad input (a missing file, a wrong value, an absent optional package): one line,
+        # exit 2, no traceback.  ARDLIB_DEBUG=1 shows the traceback.
+        if os.environ.get("ARDLIB_DEBUG"):
+            raise
+        text = str(exc).strip()
+        print(
+            f"ardlib: error: {text.splitlines()[0] if text else type(exc).__name__}",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.cmd == "bench":
         return run_bench_command(args)
     if args.cmd == "regress":

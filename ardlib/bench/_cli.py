@@ -104,7 +104,10 @@ def run_bench_command(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     from . import list_benchmarks
 
-    for b in list_benchmarks(args.pattern, include_slow=args.slow):
+    found = list_benchmarks(args.pattern, include_slow=args.slow)
+    if not found and args.pattern:
+        raise ValueError(f"no benchmark matches {args.pattern!r} (see 'ardlib bench list')")
+    for b in found:
         print(f"{b.name:<42} {b.group:<12} {'slow ' if b.slow else ''}{b.description}")
     return 0
 
@@ -168,6 +171,10 @@ def _compare(args: argparse.Namespace) -> int:
 def _history(args: argparse.Namespace) -> int:
     from . import history_changes, load_runs
 
+    if not Path(args.dir).is_dir():
+        raise ValueError(
+            f"--dir {args.dir!r} is not a folder of stored runs ('ardlib bench run' writes them)."
+        )
     runs = load_runs(args.dir)
     if args.pattern:
         runs = runs[runs["benchmark"].str.contains(args.pattern, regex=False)]

@@ -157,6 +157,11 @@ def _cmd_index(args: argparse.Namespace) -> int:
     from ._index import write_index
 
     def build() -> None:
+        if not (Path(args.out) / "metrics").is_dir():
+            raise FileNotFoundError(
+                f"No {Path(args.out) / 'metrics'} folder: build the reports first "
+                "('ardlib report NAME' or 'dvc repro')."
+            )
         print(f"wrote {write_index(args.out)}")
 
     return _guard(build)
@@ -168,6 +173,9 @@ def _cmd_all(args: argparse.Namespace) -> int:
 
 def _build_all(args: argparse.Namespace) -> None:
     from ._index import write_index
+
+    if args.params_file is not None and not Path(args.params_file).is_file():
+        raise FileNotFoundError(f"Parameter file {args.params_file!r} does not exist.")
 
     names = sorted({CATALOG, *(p.stem for p in Path(args.notebooks).glob("*.ipynb"))})
     failures = []
