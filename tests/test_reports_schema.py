@@ -79,9 +79,14 @@ def run(capsys: pytest.CaptureFixture[str], out: Path, *args: str) -> tuple[int,
             ["validation", "-p", "sentinel_alpha", "1.5"],
             "'sentinel_alpha' of report 'validation' must be a number in (0, 1); got 1.5",
         ),
+        (  # studies_dir: a folder every checkout has (a fresh clone has no data/studies)
+            ["validation", "-p", "studies_dir", "notebooks", "-p", "branin_study", "nosuch"],
+            "names study 'nosuch', but notebooks/nosuch.parquet does not exist",
+        ),
         (
-            ["validation", "-p", "branin_study", "nosuch"],
-            "names study 'nosuch', but data/studies/nosuch.parquet does not exist",
+            ["validation", "-p", "studies_dir", "nosuch_dir"],
+            "'studies_dir' of report 'validation' names 'nosuch_dir', which is not an existing "
+            "dir; make it with `ardlib study run` or `dvc repro studies` first.",
         ),
         (
             ["benchmark", "-p", "detector_path", "data/nosuch.json"],
