@@ -53,3 +53,44 @@ lock:
 
 clean-venv:
 	rm -rf $(VENV)
+
+# ---- Reproducible distributions and an offline wheelhouse (tests/test_dist.py) ----
+.PHONY: dist wheelhouse
+WHEELHOUSE ?= wheelhouse
+# Locked packages that publish no wheel: pip builds them offline with the locked setuptools
+SDIST_ONLY := antlr4-python3-runtime
+# GNU tar options that make an archive depend on its files' names and contents only
+TAR_REPRO  := --sort=name --owner=0 --group=0 --numeric-owner --mode=u+w,go-w,a+rX \
+	--format=pax --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime
+
+## dist: sdist and wheel of the committed HEAD in dist/, byte-identical for a given commit:
+##   `git archive HEAD` (uncommitted changes are left out) built by the locked setuptools
+##   with SOURCE_DATE_EPOCH = the commit's time; the sdist repacked with fixed order, owner,
+##   modes and times; the wheel built from that sdist, as `python -m build` does
+dist: $(STAMP)
+	@test -z "$$(git status --porcelain -- ardlib tests pyproject.toml README.md)" \
+		|| echo "dist: uncommitted changes are not in the build (it is made from HEAD)" >&2
+	rm -rf dist && mkdir dist
+	umask 022 && export SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) TZ=UTC && \
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	git -c tar.umask=0022 archive --prefix=src/ HEAD | tar -x -C "$$tmp" && \
+	(cd "$$tmp/src" && $(abspath $(BIN))/python -c \
+		'import sys, setuptools.build_meta as b; b.build_sdist(sys.argv[1])' "$$tmp/raw") && \
+	mkdir "$$tmp/sd" && tar -xzf "$$tmp"/raw/*.tar.gz -C "$$tmp/sd" && \
+	name=$$(ls "$$tmp/sd") && \
+	tar $(TAR_REPRO) --mtime=@$$SOURCE_DATE_EPOCH -C "$$tmp/sd" -cf - "$$name" \
+		| gzip -9n > "dist/$$name.tar.gz" && \
+	mkdir "$$tmp/whl" && tar -xzf "dist/$$name.tar.gz" -C "$$tmp/whl" && \
+	(cd "$$tmp/whl/$$name" && $(abspath $(BIN))/python -c \
+		'import sys, setuptools.build_meta as b; b.build_wheel(sys.argv[1])' "$(CURDIR)/dist")
+	@cd dist && sha256sum *
+
+## wheelhouse: every locked distribution, hash-checked, plus ardlib's own wheel, in
+##   $(WHEELHOUSE)/ for an install with no index and no network (README: offline builds)
+wheelhouse: dist
+	mkdir -p $(WHEELHOUSE) && rm -f $(WHEELHOUSE)/ardlib-*
+	$(BIN)/python -m pip download --quiet --require-hashes --no-deps \
+		--only-binary=:all: $(foreach p,$(SDIST_ONLY),--no-binary=$(p)) \
+		-r requirements/lock.txt -d $(WHEELHOUSE)
+	cp dist/*.whl $(WHEELHOUSE)/
+	@echo "$(WHEELHOUSE): $$(ls $(WHEELHOUSE) | wc -l) files, $$(du -sh $(WHEELHOUSE) | cut -f1)"
