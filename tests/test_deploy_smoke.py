@@ -52,7 +52,8 @@ RESPONSE = {"model": "m", "content": "c", "latency_ms": 1.0, "is_preliminary": T
             "confidence": 0.5, "usage": {}}  # fmt: skip
 CHECKS = [
     "health", "GET /api/experiments", "GET /api/optimization_runs", "GET /api/ai_queries",
-    "GET /analytics.html", "reasoning stream", "cors allowed origin", "cors disallowed origin",
+    "read protection", "GET /analytics.html", "reasoning stream", "cors allowed origin",
+    "cors disallowed origin",
     "latency GET /health", "latency GET /api/experiments", "latency GET /api/optimization_runs",
     "latency GET /api/ai_queries", "dashboard in browser", "security headers", "no 5xx",
 ]  # fmt: skip
@@ -159,7 +160,9 @@ def only_failures(report: SmokeReport) -> list[str]:
 def test_good_service_passes_every_check(tmp_path: Path) -> None:
     report = run(FakeService(), screenshot=tmp_path / "dash.png")
     assert [c.name for c in report.checks] == CHECKS
-    assert set(statuses(report).values()) == {"PASS"}, report.render()
+    seen = statuses(report)
+    assert seen.pop("read protection") == "SKIP"  # no key given: nothing to compare it with
+    assert set(seen.values()) == {"PASS"}, report.render()
     assert report.passed and report.service_version == "9.9"
     assert report.screenshot == tmp_path / "dash.png"
     assert set(report.latency) == {f"GET {p}" for p in
@@ -410,7 +413,7 @@ def test_cli_passes_on_a_freshly_deployed_empty_service(
         status = cli(svc.url, "--requests", "3", "--origin-allowed", SERVICE_ORIGIN)
     text = capsys.readouterr().out
     assert status == 0, text
-    assert "PASSED, 15 checks, 0 failed, 0 skipped" in text
+    assert "PASSED, 16 checks, 0 failed, 1 skipped" in text
     # The reasoning check has just logged one AI query; nothing else exists yet.
     dashboard = next(line for line in text.splitlines() if "dashboard in browser" in line)
     assert dashboard.startswith("PASS") and "1 of 5 charts drawn with data, 4 empty" in dashboard

@@ -17,6 +17,10 @@ It never pretends: without Playwright, without the Chromium executable, or when 
 browser cannot start, the result is ``skipped=True, passed=False`` with the reason. Any
 failure after the browser started is a failure, not a skip.
 
+With ``api_key`` the key is put in the page's ``sessionStorage`` (where the dashboard
+keeps the key its form asks for) before any script of the page runs, so a service that
+protects reads answers the page's listings.
+
 The page side of this contract is documented at the top of
 ``ardlib/service/static/analytics.js``.
 """
@@ -24,6 +28,7 @@ The page side of this contract is documented at the top of
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import tempfile
 import time
@@ -68,6 +73,8 @@ CHROMIUM_ARGS: tuple[str, ...] = (
 )
 
 _SETTLE_MS = 250  # lets late console/network events arrive after the page says ready
+# The sessionStorage entry the dashboard reads its API key from (analytics.js KEY_STORE).
+_KEY_STORE = "ardlib-api-key"
 _CHARTS_JS = "els => els.map(e => [e.id, e.dataset.count ?? null, e.dataset.state ?? null])"
 
 
@@ -182,6 +189,7 @@ def check_dashboard(
     screenshot: str | os.PathLike[str] | None = None,
     timeout: float = 20.0,
     chromium: str | os.PathLike[str] = "/usr/bin/chromium",
+    api_key: str | None = None,
 ) -> BrowserResult:
     """Load the dashboard at ``url`` in headless Chromium and check that it rendered.
 
@@ -197,6 +205,9 @@ def check_dashboard(
     chromium : path-like, default ``"/usr/bin/chromium"``
         The browser executable (Debian's ``chromium`` package); Playwright's own browser
         downloads are not used.
+    api_key : str or None
+        Put in the page's ``sessionStorage`` (only on the dashboard's own origin) before it
+        loads, so the dashboard sends it as ``X-API-Key``; needed when reads are protected.
 
     Returns
     -------
@@ -210,10 +221,10 @@ def check_dashboard(
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return _check(url, shot, timeout, Path(chromium), started)
+        return _check(url, shot, timeout, Path(chromium), started, api_key)
     # Playwright's sync API refuses to run inside an event loop (Jupyter): use a thread.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(_check, url, shot, timeout, Path(chromium), started).result()
+        return pool.submit(_check, url, shot, timeout, Path(chromium), started, api_key).result()
 
 
 def _skipped(reason: str, started: float) -> BrowserResult:
@@ -227,8 +238,22 @@ def _first_line(error: BaseException) -> str:
     return lines[0] if lines else type(error).__name__
 
 
+def _key_script(url: str, api_key: str) -> str:
+    """JS run before the page's own scripts: store the key, on the dashboard's origin only."""
+    return (
+        f"if (window.location.origin === new URL({json.dumps(url)}).origin) {{ try {{ "
+        f"window.sessionStorage.setItem({json.dumps(_KEY_STORE)}, {json.dumps(api_key)}); "
+        "} catch (err) {} }"
+    )
+
+
 def _check(
-    url: str, shot: Path | None, timeout: float, chromium: Path, started: float
+    url: str,
+    shot: Path | None,
+    timeout: float,
+    chromium: Path,
+    started: float,
+    api_key: str | None = None,
 ) -> BrowserResult:
     try:
         from playwright.sync_api import Error as PlaywrightError
@@ -255,6 +280,8 @@ def _check(
         except (PlaywrightError, OSError) as exc:
             return _skipped(f"Chromium at {chromium} could not start: {_first_line(exc)}", started)
         stack.callback(context.close)
+        if api_key:
+            context.add_init_script(script=_key_script(url, api_key))
         page = context.pages[0] if context.pages else context.new_page()
         observer = _Observer()
         page.on("console", observer.console)

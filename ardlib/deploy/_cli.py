@@ -44,7 +44,12 @@ def add_smoke_parser(sub: argparse._SubParsersAction) -> None:
         "1 when any fails, 2 on usage errors.",
     )
     p.add_argument("url", metavar="URL", help="service root, e.g. http://127.0.0.1:8080")
-    p.add_argument("--api-key", default=None, help="sent as X-API-Key (reasoning needs it)")
+    p.add_argument(
+        "--api-key",
+        default=None,
+        help="sent as X-API-Key (reasoning needs it; the listings and the dashboard too when "
+        "the service protects reads)",
+    )
     p.add_argument(
         "--requests",
         type=_positive_int,

@@ -25,6 +25,7 @@ from ._smoke_checks import (
     check_listing,
     check_no_5xx,
     check_page,
+    check_read_protection,
     check_reasoning,
     check_security_headers,
 )
@@ -57,8 +58,10 @@ def smoke(
     """Run the deployment smoke checks against the service at ``base_url``.
 
     Checks, in order: ``health``; each listing endpoint's status, content type
-    (application/json) and JSON shape (documented fields, ``count == len(list)``); the
-    dashboard page is served; a reasoning query (2-d parameter space, three observations)
+    (application/json) and JSON shape (documented fields, ``count == len(list)``); ``read
+    protection``: with ``api_key``, a listing sent without it answers 401 (skipped, never
+    passed, when it answers 200: the service does not protect reads); the dashboard page is
+    served; a reasoning query (2-d parameter space, three observations)
     streams ``preliminary -> final -> done`` with one trace id; a CORS preflight from the
     allowed origin is granted and from the disallowed one is not; HSTS, ``nosniff`` and
     ``X-Frame-Options: DENY`` on every response (a 404 included); the dashboard renders in headless
@@ -73,7 +76,9 @@ def smoke(
     base_url : str
         The service root, e.g. ``"http://127.0.0.1:8080"``.
     api_key : str or None
-        Sent as ``X-API-Key`` (needed for the reasoning check when auth is on).
+        Sent as ``X-API-Key`` on every request but the read-protection probe (reasoning
+        needs it when auth is on, the listings and the dashboard when reads are protected;
+        the browser check puts it in the page's ``sessionStorage``).
     n_requests : int, default 20
         Requests per endpoint for the latency percentiles.
     origins : (str or None, str)
@@ -85,7 +90,8 @@ def smoke(
         with that signature is used instead (tests).
     client : Client or None
         Client to send requests with (tests inject one with a mock transport); its base
-        URL and key are used.  Default: a client on ``base_url`` with ``api_key``.
+        URL and any key of its own are used, ``api_key`` is added per request.  Default: a
+        client on ``base_url`` without a key of its own.
     latency_bound : float, default 2.0
         Seconds the p99 latency must stay under.
     screenshot : path or None
@@ -107,8 +113,9 @@ def smoke(
     allowed, disallowed = _origins(origins)
     own_client = client is None
     if client is None:
-        client = Client(base_url, api_key, timeout=timeout, retry=RetryPolicy(max_attempts=1))
-    probe = Probe(client, clock)
+        # Keyless: the probe adds the key, so the read-protection check can leave it out.
+        client = Client(base_url, timeout=timeout, retry=RetryPolicy(max_attempts=1))
+    probe = Probe(client, clock, api_key)
     started, t0 = datetime.now(UTC), clock()
     info: dict[str, Any] = {}
     try:
@@ -116,10 +123,11 @@ def smoke(
         reachable = probe.observed[-1].status is not None
         steps: list[tuple[str, Callable[[], Outcome]]] = [
             *[(f"GET {path}", partial(check_listing, probe, path)) for path in LISTINGS],
+            ("read protection", partial(check_read_protection, probe)),
             (f"GET {DASHBOARD_PATH}", partial(check_page, probe, DASHBOARD_PATH)),
             (
                 "reasoning stream",
-                partial(check_reasoning, probe, has_api_key=bool(api_key) or client.has_api_key),
+                partial(check_reasoning, probe, has_api_key=probe.has_key),
             ),
             (
                 "cors allowed origin",
@@ -139,7 +147,10 @@ def smoke(
         shot = None if screenshot is None else Path(screenshot)
         page = base_url.rstrip("/") + DASHBOARD_PATH
         steps += [
-            ("dashboard in browser", partial(_dashboard, browser, page, shot, 3 * timeout, info)),
+            (
+                "dashboard in browser",
+                partial(_dashboard, browser, page, shot, 3 * timeout, info, api_key),
+            ),
             ("security headers", partial(check_security_headers, probe)),
             ("no 5xx", partial(check_no_5xx, probe.observed)),
         ]
@@ -232,11 +243,13 @@ def _dashboard(
     screenshot: Path | None,
     timeout: float,
     info: dict[str, Any],
+    api_key: str | None = None,
 ) -> Outcome:
     if browser is False:
         return None, "disabled (--no-browser)"
     check = check_dashboard if browser is True else browser
-    result = check(url, screenshot=screenshot, timeout=timeout)
+    keyed = {"api_key": api_key} if api_key else {}  # a custom check may lack the option
+    result = check(url, screenshot=screenshot, timeout=timeout, **keyed)
     reason = str(getattr(result, "reason", "") or "")
     if getattr(result, "skipped", False):
         return None, reason or "skipped by the browser check"

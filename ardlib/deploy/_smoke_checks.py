@@ -34,6 +34,7 @@ __all__ = [
     "check_listing",
     "check_no_5xx",
     "check_page",
+    "check_read_protection",
     "check_reasoning",
     "check_security_headers",
 ]
@@ -86,20 +87,43 @@ class Observation:
 
 
 class Probe:
-    """Sends single, unretried requests through a client and records every answer."""
+    """Sends single, unretried requests through a client and records every answer.
 
-    def __init__(self, client: Client, clock: Callable[[], float]) -> None:
+    ``api_key`` is added as ``X-API-Key`` to every request except those sent with
+    ``keyless=True`` (the client itself should then carry no key).
+    """
+
+    def __init__(
+        self, client: Client, clock: Callable[[], float], api_key: str | None = None
+    ) -> None:
         self.client = client
         self.clock = clock
+        self.api_key = api_key
         self.observed: list[Observation] = []
 
-    def send(self, method: str, path: str, **kwargs: Any) -> tuple[httpx.Response | None, str]:
+    @property
+    def has_key(self) -> bool:
+        """Whether requests carry an ``X-API-Key`` (the probe's or the client's own)."""
+        return bool(self.api_key) or self.client.has_api_key
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        keyless: bool = False,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> tuple[httpx.Response | None, str]:
         """Send once; return the response (any status) or None and the error text."""
-        endpoint = f"{method} {path}"
+        endpoint = f"{method} {path}" + (" without key" if keyless else "")
+        headers = dict(headers or {})
+        if self.api_key and not keyless:
+            headers["X-API-Key"] = self.api_key
         t0 = self.clock()
         try:
             response = self.client.request(
-                method, path, retries=False, raise_for_status=False, **kwargs
+                method, path, retries=False, raise_for_status=False, headers=headers, **kwargs
             )
         except ARDError as exc:
             self.observed.append(Observation(endpoint, None, self.clock() - t0, None, str(exc)))
@@ -150,6 +174,9 @@ def check_listing(probe: Probe, path: str) -> Outcome:
     response, error = probe.send("GET", path, params=params)
     if response is None:
         return False, error
+    if response.status_code == 401:
+        why = "the API key was rejected" if probe.has_key else "reads need --api-key"
+        return False, f"401 Unauthorized: {why} (the service protects its listings)"
     body, problem = _json_object(response, "answer")
     if body is None:
         return False, problem
@@ -196,6 +223,29 @@ def _cost_problems(cost: Any) -> list[str]:
         for name in ("total_cost_usd", "average_cost_per_query")
         if isinstance(cost.get(name), bool) or not isinstance(cost.get(name), int | float)
     ]
+
+
+def check_read_protection(probe: Probe, path: str = "/api/experiments") -> Outcome:
+    """Without ``X-API-Key`` the listing ``path`` answers 401 when the service protects
+    reads; skipped when it does not (200) or when no key was given to compare with."""
+    if probe.client.has_api_key or not probe.api_key:
+        why = (
+            "the client sends its own key on every request"
+            if probe.client.has_api_key
+            else "no --api-key given"
+        )
+        return None, f"{why}: cannot tell protected reads from open ones"
+    response, error = probe.send("GET", path, keyless=True)
+    if response is None:
+        return False, error
+    if response.status_code == 401:
+        return True, f"GET {path} without the key: 401 (reads protected)"
+    if response.status_code == 200:
+        return None, f"GET {path} without the key: 200 (the service does not protect reads)"
+    return False, (
+        f"GET {path} without the key: status {response.status_code} (expected 401, or 200 "
+        f"when reads are open): {response.text[:200]!r}"
+    )
 
 
 def check_page(probe: Probe, path: str) -> Outcome:

@@ -5,9 +5,10 @@ database with real campaigns with ``ardlib service seed-demo``.
 
 Endpoints: ``GET /health``; ``GET``/``POST /api/experiments``; ``GET``/``POST
 /api/optimization_runs``; ``GET /api/ai_queries``; ``POST /api/reasoning/query``
-(server-sent events); ``GET /analytics.html`` (the dashboard).  Reads are open; writes and
-reasoning need ``X-API-Key`` when :attr:`Settings.api_key` is set.  Errors are JSON
-``{"error": ..., "code": ...}``.
+(server-sent events); ``GET /analytics.html`` (the dashboard).  Writes and reasoning need
+``X-API-Key`` when :attr:`Settings.api_key` is set; the listings need it too when
+:attr:`Settings.protect_reads` is (``/health`` and the dashboard's files stay open).  Errors
+are JSON ``{"error": ..., "code": ...}``.
 
 Importing this package is cheap and needs none of the ``service`` extra: FastAPI,
 SQLAlchemy and the planners load on first access to a name below (so the ``ardlib``

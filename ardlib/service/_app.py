@@ -4,30 +4,29 @@ Layers, outermost first: :class:`~._middleware.EdgeMiddleware` (request id, secu
 headers, JSON 500), CORS, rate limiting, the body-size limit, then the routes:
 ``/health``, the listing and creation endpoints, the reasoning stream and the dashboard
 (``/analytics.html``, with ardlib's colour palette filled in, and ``/static/...`` from
-``ardlib/service/static``).  All state hangs
+``ardlib/service/static``).  Writes and reasoning, and the listings when reads are
+protected, sit behind the key checks of :mod:`._auth`.  All state hangs
 off ``app.state`` (``settings``, ``db``, ``reasoner``); nothing is global.
 """
 
 from __future__ import annotations
 
 import gc
-import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
-from fastapi import APIRouter, Depends, FastAPI, Request, Security
-from fastapi.params import Depends as DependsParam
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from fastapi.security import APIKeyHeader
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from .._palette import fill_dashboard
 from . import _models as m
+from ._auth import key_guards
 from ._db import Database
 from ._errors import ApiError, install_error_handlers
 from ._middleware import (
@@ -47,23 +46,6 @@ __all__ = ["STATIC_DIR", "create_app"]
 logger = logging.getLogger("ardlib.service")
 STATIC_DIR = Path(__file__).parent / "static"
 DASHBOARD = "analytics.html"
-
-
-def _api_key_check(expected: str) -> DependsParam:
-    scheme = APIKeyHeader(
-        name="X-API-Key",
-        auto_error=False,
-        description="Needed for writes and reasoning queries when the service enables auth.",
-    )
-    want = expected.encode()
-
-    # A default, not Annotated[..., Security(scheme)]: the annotation is a string here
-    # (postponed evaluation) and FastAPI could not resolve the closure's ``scheme``.
-    def require_api_key(key: str | None = Security(scheme)) -> None:
-        if key is None or not hmac.compare_digest(key.encode("latin-1", "replace"), want):
-            raise ApiError(401, "Unauthorized", "unauthorized")
-
-    return Depends(require_api_key)
 
 
 def _health_router() -> APIRouter:
@@ -160,8 +142,9 @@ def create_app(settings: Settings | None = None, *, static_dir: Path | None = No
         version=settings.version,
         description=(
             "Experiments, optimization runs and AI-query costs; reasoning answered by "
-            "ardlib's planners as server-sent events. Reads are open; writes and reasoning "
-            "need X-API-Key when the service enables auth."
+            "ardlib's planners as server-sent events. Writes and reasoning need X-API-Key "
+            "when the service enables auth; listings need it too when it protects reads "
+            "(/health and the dashboard's static files stay open)."
         ),
         lifespan=lifespan,
         docs_url=None,
@@ -171,10 +154,10 @@ def create_app(settings: Settings | None = None, *, static_dir: Path | None = No
     app.state.db = db
     app.state.reasoner = Reasoner()
     install_error_handlers(app)
-    guard = [_api_key_check(settings.api_key)] if settings.api_key else []
+    write_guard, read_guard = key_guards(settings)
     app.include_router(_health_router())
-    app.include_router(records_router(write_dependencies=guard))
-    app.include_router(reasoning_router(dependencies=guard))
+    app.include_router(records_router(write_dependencies=write_guard, read_dependencies=read_guard))
+    app.include_router(reasoning_router(dependencies=write_guard))
     _add_dashboard(app, static_dir if static_dir is not None else STATIC_DIR)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.rate_limit_per_minute:

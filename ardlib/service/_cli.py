@@ -31,6 +31,19 @@ def add_service_parsers(sub: argparse._SubParsersAction) -> None:
         help="require X-API-Key for writes and reasoning (default $ARDLIB_API_KEY; none: off)",
     )
     serve.add_argument(
+        "--protect-reads",
+        action="store_true",
+        default=None,  # None: $ARDLIB_PROTECT_READS decides
+        help="listings need X-API-Key too; /health and the dashboard files stay open "
+        "(default $ARDLIB_PROTECT_READS; needs --api-key)",
+    )
+    serve.add_argument(
+        "--read-key",
+        default=None,
+        help="a second key that may read but not write (default $ARDLIB_READ_KEY; "
+        "needs --protect-reads)",
+    )
+    serve.add_argument(
         "--cors-origin",
         action="append",
         default=None,
@@ -72,6 +85,8 @@ def _serve(args: argparse.Namespace) -> int:
         settings = Settings.from_env(
             database_url=args.database_url,
             api_key=args.api_key,
+            protect_reads=args.protect_reads,
+            read_key=args.read_key,
             cors_origins=tuple(args.cors_origin) if args.cors_origin else None,
             rate_limit_per_minute=args.rate_limit,
         )
@@ -82,6 +97,8 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     auth = "on" if settings.api_key else "off"
+    if settings.protect_reads:
+        auth += ", reads protected" + (" (read key set)" if settings.read_key else "")
     database = make_url(settings.database_url).render_as_string(hide_password=True)
     print(
         f"ardlib service {settings.version} on http://{args.host}:{args.port} "
@@ -112,6 +129,9 @@ def _environment(settings: Any) -> dict[str, str]:
     }
     if settings.api_key:
         env["ARDLIB_API_KEY"] = settings.api_key
+    env["ARDLIB_PROTECT_READS"] = "1" if settings.protect_reads else "0"
+    if settings.read_key:
+        env["ARDLIB_READ_KEY"] = settings.read_key
     return env
 
 

@@ -7,7 +7,6 @@ Pure ASGI classes, not ``BaseHTTPMiddleware``, so streamed responses pass throug
 from __future__ import annotations
 
 import hashlib
-import hmac
 import itertools
 import json
 import logging
@@ -23,6 +22,8 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ._auth import key_matches
 
 __all__ = [
     "SECURITY_HEADERS",
@@ -258,10 +259,9 @@ class RateLimitMiddleware:
         self._key = api_key.encode() if api_key else None
 
     def _client(self, scope: Scope) -> str:
-        if self._key is not None:
-            given = Headers(scope=scope).get("x-api-key")
-            if given is not None and hmac.compare_digest(given.encode("latin-1"), self._key):
-                return "key:" + hashlib.sha256(self._key).hexdigest()[:16]
+        given = Headers(scope=scope).get("x-api-key")
+        if self._key is not None and key_matches(given, [self._key]):
+            return "key:" + hashlib.sha256(self._key).hexdigest()[:16]
         client = scope.get("client")
         return "ip:" + (client[0] if client else "unknown")
 

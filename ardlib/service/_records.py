@@ -1,8 +1,9 @@
 """Listing and creating records: experiments, optimization runs, AI queries.
 
 Listings are newest first (``created_at``, then ``id``, descending); ``count`` is the number
-of records returned.  Reads are open; writes take the dependencies the app passes (the API
-key check when auth is on) and honour ``Idempotency-Key``.
+of records returned.  Reads take the read dependencies the app passes (the API key check
+when it protects reads; none, so open, otherwise); writes take the write dependencies (the
+API key check when auth is on) and honour ``Idempotency-Key``.
 """
 
 from __future__ import annotations
@@ -222,18 +223,28 @@ def _cost_analysis(session: Session, where: Sequence[Any]) -> m.CostAnalysis:
 
 
 def records_router(
-    write_dependencies: Sequence[DependsParam] = (), *, cache: ListingCache | None = None
+    write_dependencies: Sequence[DependsParam] = (),
+    *,
+    read_dependencies: Sequence[DependsParam] = (),
+    cache: ListingCache | None = None,
 ) -> APIRouter:
-    """The listing (open, cached in ``cache``) and creation (``write_dependencies``)
-    endpoints."""
+    """The listing (``read_dependencies``, cached in ``cache``) and creation
+    (``write_dependencies``) endpoints."""
     router = APIRouter(prefix="/api", tags=["records"])
     listings = cache if cache is not None else ListingCache()
-    writes = list(write_dependencies)
+    writes, reads = list(write_dependencies), list(read_dependencies)
+    unauthorized = {"model": m.ErrorBody, "description": "Missing or wrong X-API-Key."}
     write_responses = dict(_WRITE_RESPONSES)
     if writes:
-        write_responses[401] = {"model": m.ErrorBody, "description": "Missing or wrong X-API-Key."}
+        write_responses[401] = unauthorized
+    read_responses = {**ERROR_RESPONSES, 401: unauthorized} if reads else ERROR_RESPONSES
 
-    @router.get("/experiments", response_model=m.ExperimentList, responses=ERROR_RESPONSES)
+    @router.get(
+        "/experiments",
+        response_model=m.ExperimentList,
+        dependencies=reads,
+        responses=read_responses,
+    )
     def list_experiments(
         db: DB,
         status: Annotated[m.Status | None, Query()] = None,
@@ -255,7 +266,10 @@ def records_router(
         return _listing(db, listings, key, build)
 
     @router.get(
-        "/optimization_runs", response_model=m.OptimizationRunList, responses=ERROR_RESPONSES
+        "/optimization_runs",
+        response_model=m.OptimizationRunList,
+        dependencies=reads,
+        responses=read_responses,
     )
     def list_optimization_runs(
         db: DB,
@@ -275,7 +289,12 @@ def records_router(
         key = ("optimization_runs", status, method, created_by, limit)
         return _listing(db, listings, key, build)
 
-    @router.get("/ai_queries", response_model=m.AIQueryList, responses=ERROR_RESPONSES)
+    @router.get(
+        "/ai_queries",
+        response_model=m.AIQueryList,
+        dependencies=reads,
+        responses=read_responses,
+    )
     def list_ai_queries(
         db: DB,
         selected_model: Annotated[

@@ -21,6 +21,11 @@
  * total_cost_usd, average_latency_ms}, over every query) when present, otherwise summed
  * over the listed queries.
  *
+ * API key: when a listing answers 401 (the service protects reads), the page shows
+ * #key-form; the key entered is kept in sessionStorage["ardlib-api-key"] (this tab only;
+ * never in the URL or localStorage), sent as X-API-Key on every request, and the page
+ * reloads to use it. A key that is refused again is dropped and asked for anew.
+ *
  * Colours: <meta name="ardlib-palette"> holds ardlib's palette (ardlib/_palette.py) as
  * JSON, filled in by the service when it serves this page; methods are coloured by the rule
  * of ardlib.reports.planner_color, so the dashboard and the report figures agree.
@@ -46,6 +51,7 @@
   const LOG_RATIO = 30; // a convergence panel uses a log axis beyond this max/min ratio
   const COLUMNS = { 4: 4 }; // small multiples per row by how many are drawn; default 3
   const STATUS_ORDER = ["pending", "running", "completed", "failed"];
+  const KEY_STORE = "ardlib-api-key"; // sessionStorage; ardlib.deploy.check_dashboard sets it
   let PALETTE = null; // read by main() from the page
   let uid = 0;
 
@@ -173,6 +179,36 @@
     return base ? new URL(base.replace(/\/?$/, "/"), document.baseURI) : document.baseURI;
   }
 
+  function storedKey() {
+    try {
+      return sessionStorage.getItem(KEY_STORE) || "";
+    } catch (err) {
+      return ""; // storage disabled: the form asks again on every load
+    }
+  }
+
+  function askForKey(rejected) {
+    const form = document.getElementById("key-form");
+    const input = document.getElementById("key-input");
+    if (rejected) {
+      try { sessionStorage.removeItem(KEY_STORE); } catch (err) { /* nothing stored */ }
+      document.getElementById("key-message").textContent =
+        "The API key was not accepted: enter it again.";
+    }
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      try {
+        sessionStorage.setItem(KEY_STORE, input.value.trim());
+      } catch (err) {
+        reportErrors([`cannot keep the key: ${err.message}`]);
+        return;
+      }
+      window.location.reload();
+    });
+    form.hidden = false;
+    input.focus();
+  }
+
   async function fetchJson(path, listKey) {
     const url = new URL(path, apiBase());
     const where = url.origin === window.location.origin ? path : url.href;
@@ -181,9 +217,10 @@
     try {
       let response;
       try {
-        response = await fetch(url, {
-          headers: { Accept: "application/json" }, cache: "no-store", signal: controller.signal,
-        });
+        const headers = { Accept: "application/json" };
+        const key = storedKey();
+        if (key) headers["X-API-Key"] = key;
+        response = await fetch(url, { headers, cache: "no-store", signal: controller.signal });
       } catch (err) {
         const why = err.name === "AbortError" ? "timed out" : "network error or blocked by CORS";
         throw new Error(`GET ${where}: ${why}`);
@@ -197,7 +234,9 @@
       }
       if (!response.ok) {
         const detail = body && typeof body.error === "string" ? ` (${body.error})` : "";
-        throw new Error(`GET ${where}: HTTP ${response.status}${detail}`);
+        const error = new Error(`GET ${where}: HTTP ${response.status}${detail}`);
+        error.unauthorized = response.status === 401;
+        throw error;
       }
       if (body === null) throw new Error(`GET ${where}: response is not JSON`);
       if (!Array.isArray(body[listKey])) {
@@ -617,6 +656,9 @@
       if (settled[i].status === "fulfilled") data[name] = settled[i].value;
       else failures[name] = settled[i].reason.message;
     });
+    if (settled.some((r) => r.status === "rejected" && r.reason.unauthorized)) {
+      askForKey(Boolean(storedKey()));
+    }
     const messages = Object.values(failures);
     const render = (id, draw, ...needs) => {
       const target = document.getElementById(id);
