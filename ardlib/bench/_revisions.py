@@ -22,7 +22,6 @@ import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -251,7 +250,6 @@ def compare_revisions(
     alpha: float = 0.002,
     threshold: float = 0.10,
     head_slowdown: float = 0.0,
-    confirm: bool = True,
     profile_dir: str | os.PathLike[str] | None = None,
     profile_seconds: float = 1.0,
     progress: Callable[[str], None] | None = None,
@@ -278,14 +276,6 @@ def compare_revisions(
     head_slowdown : float, default 0
         Inject a slowdown into HEAD (busy-waiting this fraction of each call's time); for
         measuring the detector, never for real comparisons.
-    confirm : bool, default True
-        Measure every benchmark found slower or faster again in a fresh pair of runner
-        processes and keep the verdict only when the second pair agrees (a note says what
-        was not confirmed).  A process can run a benchmark systematically faster or slower
-        than another running the same code (memory layout, the core it lands on, a
-        neighbour's load): on this shared machine identical gp code measured 1.22x slower
-        in one pair, p = 7e-8.  Fresh processes draw those conditions anew; a real change
-        shows in both pairs.
     profile_dir : path, optional
         Also profile every measured benchmark on both sides (after the timing, for
         ``profile_seconds`` each) and keep the flame graphs in ``<profile_dir>/base`` and
@@ -318,15 +308,33 @@ def compare_revisions(
         base_src = _checkout(root, base_id, tmp / "base", stack)
         head_src = _checkout(root, head_id, tmp / "head", stack)
         notes = _lock_note(base_src, head_src)
-        sources = {"base": base_src, "head": head_src}
-        runners = _start_runners(sources, tool, stack)
-        measure = partial(
-            _measure, rounds=rounds, repeat=repeat, min_time=min_time, slowdown=head_slowdown
-        )
+        runners = {}
+        for side, src in (("base", base_src), ("head", head_src)):
+            runners[side] = Runner(src, tool, side)  # both start importing at once
+            stack.callback(runners[side].close)
+        for r in runners.values():
+            r.check()
         for name in benchmarks:
             row: dict[str, Any] = {"benchmark": name, "error": ""}
             try:
-                number, got = measure(runners, name)
+                for r in runners.values():
+                    r.request({"op": "setup", "name": name})
+                number = int(
+                    runners["base"].request({"op": "calibrate", "name": name, "min_time": min_time})
+                )
+                runners["head"].request({"op": "calibrate", "name": name, "min_time": min_time})
+                got: dict[str, list[float]] = {"base": [], "head": []}
+                for k in range(rounds):
+                    order = ("base", "head") if k % 2 == 0 else ("head", "base")
+                    for side in order:
+                        req = {
+                            "op": "sample",
+                            "name": name,
+                            "number": number,
+                            "repeat": repeat,
+                            "slowdown": head_slowdown if side == "head" else 0.0,
+                        }
+                        got[side].extend(runners[side].request(req))
             except RuntimeError as exc:
                 row.update(verdict="unavailable", error=str(exc))
                 rows.append(row)
@@ -342,11 +350,6 @@ def compare_revisions(
                     f"{name}: {change.ratio:.3f}x [{change.ci_low:.3f}, {change.ci_high:.3f}] "
                     f"p={change.p_value:.2g} {change.verdict}"
                 )
-        flagged = [r for r in rows if r.get("verdict") in ("slower", "faster")]
-        if confirm and flagged:
-            fresh = _start_runners(sources, tool, stack)
-            for row in flagged:
-                notes += _confirm(row, fresh, measure, alpha, threshold)
         if profile_dir is not None:
             profiles = _profile_both(runners, samples, Path(profile_dir).resolve(), profile_seconds)
     columns = [
@@ -361,72 +364,8 @@ def compare_revisions(
         "alpha": alpha,
         "threshold": threshold,
         "head_slowdown": head_slowdown,
-        "confirm": confirm,
     }
     return RevisionComparison(table, samples, base_id, head_id, settings, notes, profiles)
-
-
-def _start_runners(sources: dict[str, Path], tool: Path, stack: ExitStack) -> dict[str, Runner]:
-    """A BASE and a HEAD runner process, started together and checked."""
-    runners = {}
-    for side, src in sources.items():
-        runners[side] = Runner(src, tool, side)  # both start importing at once
-        stack.callback(runners[side].close)
-    for r in runners.values():
-        r.check()
-    return runners
-
-
-def _measure(
-    runners: dict[str, Runner],
-    name: str,
-    *,
-    rounds: int,
-    repeat: int,
-    min_time: float,
-    slowdown: float,
-) -> tuple[int, dict[str, list[float]]]:
-    """Calibrate on BASE, then ``rounds`` alternating rounds; (calls per sample, samples)."""
-    for r in runners.values():
-        r.request({"op": "setup", "name": name})
-    number = int(runners["base"].request({"op": "calibrate", "name": name, "min_time": min_time}))
-    runners["head"].request({"op": "calibrate", "name": name, "min_time": min_time})
-    got: dict[str, list[float]] = {"base": [], "head": []}
-    for k in range(rounds):
-        for side in ("base", "head") if k % 2 == 0 else ("head", "base"):
-            req = {
-                "op": "sample",
-                "name": name,
-                "number": number,
-                "repeat": repeat,
-                "slowdown": slowdown if side == "head" else 0.0,
-            }
-            got[side].extend(runners[side].request(req))
-    return number, got
-
-
-def _confirm(
-    row: dict[str, Any],
-    fresh: dict[str, Runner],
-    measure: Callable[..., tuple[int, dict[str, list[float]]]],
-    alpha: float,
-    threshold: float,
-) -> list[str]:
-    """Measure a flagged benchmark again in ``fresh`` runners; demote an unconfirmed verdict
-    to "same" (in place) and return a note."""
-    name, first = row["benchmark"], row["verdict"]
-    try:
-        _, got = measure(fresh, name)
-    except RuntimeError as exc:
-        return [f"{name}: {first} could not be confirmed ({exc}); kept."]
-    again = compare_samples(got["base"], got["head"], alpha=alpha, threshold=threshold)
-    if again.verdict == first:
-        return []
-    row["verdict"] = "same"
-    return [
-        f"{name}: {first} ({row['ratio']:.3f}x, p = {row['p_value']:.1g}) in the first runner "
-        f"pair, {again.ratio:.3f}x (p = {again.p_value:.1g}) in a fresh pair: not confirmed."
-    ]
 
 
 def _profile_both(
