@@ -72,8 +72,8 @@ class BayesianOptimization(Planner):
     max_fit_points : int or None, default 128
         With more successful observations than this, the hyperparameters are fitted on a
         random subset of this size and the model conditioned on all of them
-        (:class:`GaussianProcess`): a planner holding hundreds or thousands of
-        experiments asks in about a second instead of minutes. Campaigns of up to 128
+        (:class:`GaussianProcess`). Measured on Hartmann-6, one thread: a cold ask with
+        1,000 observations took 0.49 s instead of 13 s, with 5,000 8.5 s. Campaigns of up to 128
         experiments are unaffected. None always fits on every point.
     recommendation : {"observed", "model"}, default "observed"
         ``observed``: the evaluated point with the best posterior mean (robust to noise,
