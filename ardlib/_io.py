@@ -289,9 +289,7 @@ def _inputs_only(files: set[str], top: Path) -> set[str]:
     return {
         f
         for f in files
-        if not any(
-            (n := os.path.normpath(f)) == o or n.startswith(o + os.sep) for o in outputs
-        )
+        if not any((n := os.path.normpath(f)) == o or n.startswith(o + os.sep) for o in outputs)
     }
 
 

@@ -230,7 +230,9 @@ def test_bad_arguments_are_named(recorded: tuple[Path, Path]) -> None:
         check_results(recorded[0], alpha=1.5)
     with pytest.raises(ValueError, match="'kinds' parameter of check_results must be"):
         check_results(recorded[0], kinds=["studies"])
-    with pytest.raises(ValueError, match=r"'only' parameter .* holds: \['other'\]; known: \['toy'\]"):
+    with pytest.raises(
+        ValueError, match=r"'only' parameter .* holds: \['other'\]; known: \['toy'\]"
+    ):
         check_results(recorded[0], recorded[1], only=["other"])
 
 

@@ -39,6 +39,7 @@ def noisy_lab(monkeypatch: pytest.MonkeyPatch) -> str:
     register_problem("test_noisy_lab", NoisyLab)
     return "test_noisy_lab"
 
+
 BASE = {
     "problems": ["branin"],
     "planners": ["random", "sobol"],
