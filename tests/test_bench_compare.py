@@ -193,7 +193,7 @@ def test_compare_fails_on_a_sleep_injected_into_ask_and_passes_unchanged(
     data = json.loads(out.read_text())
     row = data["table"][0]
     assert row["verdict"] == "slower" and row["ratio"] > 1.5 and row["p_value"] < 0.002
-    assert len(data["samples"]["acquisition.optimize[n=50,d=6]"]["head"]) == 8
+    assert len(data["samples"]["acquisition.optimize[n=50,d=6]"]["head"]) == 12  # 12 rounds x 1
     assert main(["bench", "compare", "same~1", "same", *common]) == 0
     assert "no regression" in capsys.readouterr().out
 

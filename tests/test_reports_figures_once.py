@@ -28,10 +28,15 @@ def _digest(b64: str) -> str:
     return hashlib.sha256(base64.b64decode(b64)).hexdigest()
 
 
-def shown_images(nb: Any) -> list[tuple[str | None, str]]:
-    """(figure stem or None, sha256 of the bytes) of every raster image output, in order."""
+def shown_images(nb: Any) -> list[tuple[str | None, str, bool]]:
+    """(figure stem or None, sha256 of the bytes, is a matplotlib figure) of every raster
+    image output, in order (a screenshot shown with ``IPython.display.Image`` is no figure)."""
     return [
-        (out.get("metadata", {}).get("ardlib_figure"), _digest(payload))
+        (
+            out.get("metadata", {}).get("ardlib_figure"),
+            _digest(payload),
+            str(out.get("data", {}).get("text/plain", "")).startswith("<Figure"),
+        )
         for cell in nb.cells
         if cell.cell_type == "code"
         for out in cell.get("outputs", [])
@@ -60,18 +65,18 @@ def check_figures_once(
     """What shows a figure other than once in an executed report ([] when nothing does)."""
     shown = shown_images(nbformat.read(executed, as_version=4))
     problems = []
-    untagged = sum(stem is None for stem, _ in shown)
+    untagged = sum(stem is None and figure for stem, _, figure in shown)
     if untagged:
         problems.append(f"{untagged} image(s) not shown by Report.figure (drawn again?)")
-    for stem, n in Counter(s for s, _ in shown if s is not None).items():
+    for stem, n in Counter(s for s, _, _ in shown if s is not None).items():
         if n > 1:
             problems.append(f"figure {stem!r} shown {n} times")
-    if any(n > 1 for n in Counter(d for _, d in shown).values()):
+    if any(n > 1 for n in Counter(d for _, d, _ in shown).values()):
         problems.append("the same image shown twice")
     if html is not None:
         parser = _PageImages()
         parser.feed(Path(html).read_text(encoding="utf-8"))
-        if parser.images != [d for _, d in shown]:
+        if parser.images != [d for _, d, _ in shown]:
             problems.append(
                 f"the page shows {len(parser.images)} image(s), not the notebook's "
                 f"{len(shown)} in order"
@@ -173,3 +178,9 @@ def test_convergence_figures_of_one_problem_say_which_metric(metric: str) -> Non
         assert fig.get_suptitle() == f"branin: {metric}"
     finally:
         plt.close(fig)
+
+
+def test_an_image_that_is_no_figure_needs_no_tag(tmp_path: Path) -> None:
+    screenshot = _image(3, None)
+    screenshot["data"]["text/plain"] = "<IPython.core.display.Image object>"
+    assert check_figures_once(_executed(tmp_path, [_image(1, "a"), screenshot])) == []

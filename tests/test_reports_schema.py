@@ -42,7 +42,10 @@ def _make_inputs(root: Path, schema: dict[str, Any], values: dict[str, Any]) -> 
 
 
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("source", ["params.yaml", "tests/notebook_smoke_params.yaml"])
+@pytest.mark.parametrize(
+    "source",
+    ["params.yaml", "tests/notebook_smoke_params.yaml", "tests/pipeline_smoke_params.yaml"],
+)
 def test_the_pipeline_and_smoke_values_fit_their_schema(
     name: str, source: str, tmp_path: Path
 ) -> None:
