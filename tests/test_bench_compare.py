@@ -140,10 +140,31 @@ def _git(repo: Path, *args: str) -> str:
     ).stdout.strip()
 
 
+def test_cpu_clock_counts_computing_not_waiting() -> None:
+    """The comparison's default clock is the process's CPU time: a call that sleeps costs
+    almost nothing on it, one that computes costs the same on both clocks."""
+    from ardlib.bench._session import CLOCKS
+
+    def sleepy() -> None:
+        __import__("time").sleep(0.01)
+
+    def busy() -> None:
+        sum(range(200_000))
+
+    wall, cpu = CLOCKS["wall"], CLOCKS["cpu"]
+    assert BenchSession._timed(sleepy, 3, 0.0, wall) >= 0.0095
+    assert BenchSession._timed(sleepy, 3, 0.0, cpu) < 0.003
+    # busy-waiting slowdowns are injected on the clock measured, so they count on both
+    assert BenchSession._timed(busy, 3, 1.0, cpu) > 1.5 * BenchSession._timed(busy, 3, 0.0, cpu)
+    s = BenchSession()
+    with pytest.raises(ValueError, match="'clock' parameter must be one of"):
+        s.sample("objective.evaluate[branin,m=10000]", number=1, repeat=1, clock="tsc")
+
+
 @pytest.fixture(scope="module")
 def branches(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A clone of this repository's HEAD with two branches: ``sleepy`` (ask() sleeps 50
-    ms more) and ``same`` (a comment changed)."""
+    """A clone of this repository's HEAD with two branches: ``sleepy`` (ask() busy-computes
+    for 50 ms more of CPU time) and ``same`` (a comment changed)."""
     repo = tmp_path_factory.mktemp("clone") / "repo"
     subprocess.run(["git", "clone", "--quiet", "--local", str(REPO), str(repo)], check=True)
     for k, v in (("user.email", "ci@example.invalid"), ("user.name", "ci")):
@@ -153,8 +174,13 @@ def branches(tmp_path_factory: pytest.TempPathFactory) -> Path:
     anchor = '        self._ensure_setup()\n        n = check_int(n, "n"'
     assert anchor in text
     _git(repo, "checkout", "--quiet", "-b", "sleepy")
-    base.write_text(text.replace(anchor, "        __import__('time').sleep(0.05)\n" + anchor, 1))
-    _git(repo, "commit", "--quiet", "-am", "sleep in ask")
+    burn = (
+        "        _t = __import__('time').process_time()\n"
+        "        while __import__('time').process_time() - _t < 0.05:\n"
+        "            pass\n"
+    )
+    base.write_text(text.replace(anchor, burn + anchor, 1))
+    _git(repo, "commit", "--quiet", "-am", "50 ms more work in ask")
     _git(
         repo,
         "checkout",
@@ -169,7 +195,7 @@ def branches(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
-def test_compare_fails_on_a_sleep_injected_into_ask_and_passes_unchanged(
+def test_compare_fails_on_extra_work_injected_into_ask_and_passes_unchanged(
     branches: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -194,13 +220,18 @@ def test_compare_fails_on_a_sleep_injected_into_ask_and_passes_unchanged(
     row = data["table"][0]
     assert row["verdict"] == "slower" and row["ratio"] > 1.5 and row["p_value"] < 0.002
     assert len(data["samples"]["acquisition.optimize[n=50,d=6]"]["head"]) == 12  # 12 rounds x 1
-    assert main(["bench", "compare", "same~1", "same", *common]) == 0
+    assert data["settings"]["processes"] == 3 and data["settings"]["clock"] == "cpu"
+    same = ["bench", "compare", "same~1", "same", *common, "--processes", "2", "--clock", "wall"]
+    assert main([*same, "--json", str(out)]) == 0
     assert "no regression" in capsys.readouterr().out
+    assert json.loads(out.read_text())["settings"]["processes"] == 2
 
 
 def test_compare_refuses_unknown_revisions_and_patterns(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "compare", "no-such-rev", "HEAD", "-k", "gp.fit*"]) == 2
     assert "Unknown revision 'no-such-rev'" in capsys.readouterr().err
+    assert main(["bench", "compare", "HEAD", "HEAD", "-k", "gp.fit*", "--processes", "0"]) == 2
+    assert "processes >= 1" in capsys.readouterr().err
     assert main(["bench", "compare", "HEAD", "HEAD", "-k", "zzz"]) == 2
     assert "no benchmark matches 'zzz'" in capsys.readouterr().err
 

@@ -3,9 +3,9 @@ detector's error rates, and profiles.
 
 - ``ardlib bench list [-k PATTERN] [--slow]``
 - ``ardlib bench run [-k PATTERN] [--slow] [--rounds 5] [--out data/benchmarks/runs]``
-- ``ardlib bench compare BASE HEAD [-k PATTERN] [--slow] [--rounds 10] [--threshold 0.1]
-  [--alpha 0.002] [--json FILE]``: exit 1 when a benchmark is slower (a regression), 2 on
-  a usage error.  ``.`` names the working tree.
+- ``ardlib bench compare BASE HEAD [-k PATTERN] [--slow] [--rounds 12] [--processes 3]
+  [--clock cpu|wall] [--threshold 0.1] [--alpha 0.002] [--json FILE]``: exit 1 when a
+  benchmark is slower (a regression), 2 on a usage error.  ``.`` names the working tree.
 - ``ardlib bench history [--dir data/benchmarks/runs] [-k PATTERN]``
 - ``ardlib bench detector [--pairs 10] [--out data/benchmarks/detector.json]``
 - ``ardlib bench profile [-k PATTERN] [--out DIR] [--seconds 1]``
@@ -47,8 +47,12 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     cmp.add_argument("base", help="revision (branch, tag, commit) or '.' for the working tree")
     cmp.add_argument("head", help="revision or '.' for the working tree")
     _selection(cmp)
-    cmp.add_argument("--rounds", type=int, default=10)
+    cmp.add_argument("--rounds", type=int, default=12)
     cmp.add_argument("--repeat", type=int, default=2)
+    cmp.add_argument("--processes", type=int, default=3, help="runner processes per side")
+    cmp.add_argument(
+        "--clock", choices=["cpu", "wall"], default="cpu", help="CPU or wall seconds per call"
+    )
     cmp.add_argument("--min-time", type=float, default=0.02)
     cmp.add_argument("--alpha", type=float, default=0.002, help="Mann-Whitney level")
     cmp.add_argument("--threshold", type=float, default=0.10, help="smallest relative change")
@@ -136,6 +140,8 @@ def _compare(args: argparse.Namespace) -> int:
         benchmarks=_names(args),
         rounds=args.rounds,
         repeat=args.repeat,
+        processes=args.processes,
+        clock=args.clock,
         min_time=args.min_time,
         alpha=args.alpha,
         threshold=args.threshold,

@@ -1,7 +1,7 @@
 """How often does ``ardlib bench compare`` cry wolf, and how often does it catch a real
-slowdown?  Measured, not assumed: A/A comparisons (the same code in two runner processes)
-give the false-positive rate; comparisons where HEAD busy-waits an extra 5%, 10% or 25%
-of every call give the detection rate at each size."""
+slowdown?  Measured, not assumed: A/A comparisons (the same code on both sides, each side
+in its own fresh runner processes) give the false-positive rate; comparisons where HEAD
+busy-waits an extra 5%, 10% or 25% of every call give the detection rate at each size."""
 
 from __future__ import annotations
 
@@ -53,8 +53,10 @@ def measure_detector(
     benchmarks: Sequence[str] = DETECTOR_BENCHMARKS,
     slowdowns: Sequence[float] = (0.0, 0.05, 0.10, 0.25),
     pairs: int | Sequence[int] = 10,
-    rounds: int = 10,
+    rounds: int = 12,
     repeat: int = 2,
+    processes: int = 3,
+    clock: str = "cpu",
     min_time: float = 0.02,
     alpha: float = 0.002,
     threshold: float = 0.10,
@@ -73,7 +75,7 @@ def measure_detector(
         Injected HEAD slowdowns; 0 gives A/A trials (false positives).
     pairs : int or sequence of int
         Runner pairs per level (one number for all levels, or one per level).
-    rounds, repeat, min_time, alpha, threshold
+    rounds, repeat, processes, clock, min_time, alpha, threshold
         As in :func:`~ardlib.bench.compare_revisions`.
     repo : str or path-like, default "."
         The git repository whose working tree is measured.
@@ -105,6 +107,8 @@ def measure_detector(
                 benchmarks=benchmarks,
                 rounds=rounds,
                 repeat=repeat,
+                processes=processes,
+                clock=clock,
                 min_time=min_time,
                 alpha=alpha,
                 threshold=threshold,
@@ -153,6 +157,8 @@ def measure_detector(
         "pairs": per_level,
         "rounds": rounds,
         "repeat": repeat,
+        "processes": processes,
+        "clock": clock,
         "min_time": min_time,
         "alpha": alpha,
         "threshold": threshold,

@@ -7,6 +7,23 @@ definitions, copied next to them, so older revisions are timed on the same work.
 every benchmark, the calls per sample are calibrated once, then rounds alternate
 BASE/HEAD and HEAD/BASE so drifts of a shared, noisy machine hit both sides alike.
 
+Three controls against differences that belong to a process rather than to the code,
+measured on this 2-core VM with the same code on both sides (A/A, 10 runner pairs, loaded
+by other work): a runner's speed is partly its own (heap layout, page backing): one
+process ran ``gp.predict[n=100]`` 4.8 ms per call, the next 6.5 ms, in CPU time, and
+single-pair A/A comparisons flagged 8 of 60 benchmarks "slower" at p < 0.002.  So
+
+- each side runs in ``processes`` runners (default 3) and the rounds cycle through them, so
+  a runner's own offset is averaged over three;
+- samples are CPU seconds of the runner process (``clock="cpu"``), not wall seconds, so
+  time spent waiting for a core held by other programs does not count (A/A log-ratio
+  spread of ``acquisition.optimize`` 0.082 wall, 0.020 CPU);
+- runners allocate with glibc's transparent-huge-page tunable
+  (``GLIBC_TUNABLES=glibc.malloc.hugetlb=1``; A/A spread of ``gp.predict[n=100]`` 0.158
+  without, 0.041 with).  Both sides get it, so ratios stay comparable; absolute times of
+  large-array benchmarks are lower than a default process sees (``gp.predict[n=100]``
+  3.3 ms instead of 5.6 ms here).
+
 Both runners use this Python environment: a revision whose dependencies differ from it is
 measured with these dependencies (the lock file is compared and a difference is reported).
 """
@@ -35,6 +52,7 @@ __all__ = ["RevisionComparison", "Runner", "compare_revisions", "resolve_revisio
 WORKTREE = "."  # the working tree as it is, uncommitted changes included
 _TOOL_FILES = ("_registry.py", "_suite.py", "_session.py", "_runner.py", "_profile.py")
 _TOOL_PACKAGE = "_ardlib_bench_tool"
+_HUGEPAGE_TUNABLE = "glibc.malloc.hugetlb=1"  # see the module docstring
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -87,6 +105,8 @@ class Runner:
         self.label = label
         env = {**os.environ, "PYTHONPATH": f"{tool_dir}{os.pathsep}{source}"}
         env.pop("PYTHONSTARTUP", None)
+        tunables = [t for t in env.get("GLIBC_TUNABLES", "").split(":") if t]
+        env["GLIBC_TUNABLES"] = ":".join([*tunables, _HUGEPAGE_TUNABLE])
         self._proc = subprocess.Popen(
             [sys.executable, "-m", f"{_TOOL_PACKAGE}._runner"],
             cwd=source,
@@ -244,8 +264,10 @@ def compare_revisions(
     *,
     repo: str | os.PathLike[str] = ".",
     benchmarks: Sequence[str],
-    rounds: int = 10,
+    rounds: int = 12,
     repeat: int = 2,
+    processes: int = 3,
+    clock: str = "cpu",
     min_time: float = 0.02,
     alpha: float = 0.002,
     threshold: float = 0.10,
@@ -264,11 +286,17 @@ def compare_revisions(
         The git repository.
     benchmarks : sequence of str
         Registered benchmark names (see :func:`~ardlib.bench.list_benchmarks`).
-    rounds : int, default 10
+    rounds : int, default 12
         Alternating rounds; each takes ``repeat`` samples per side, so each side gets
-        ``rounds * repeat`` samples (at least 7 are needed for p to reach 0.002).
+        ``rounds * repeat`` samples (at least 7 are needed for p to reach 0.002).  Round
+        ``k`` uses runner pair ``k % processes``.
     repeat : int, default 2
         Samples per side in each round.
+    processes : int, default 3
+        Runner processes per side (see the module docstring: a process's own speed
+        offset is averaged over them).
+    clock : {"cpu", "wall"}, default "cpu"
+        CPU seconds of the runner process, or wall seconds (for code that waits on I/O).
     min_time : float, default 0.02
         Seconds per sample at least (calls per sample are calibrated on BASE).
     alpha, threshold : float
@@ -289,11 +317,15 @@ def compare_revisions(
     -------
     RevisionComparison
     """
-    if rounds < 1 or repeat < 1 or min_time <= 0 or head_slowdown < 0:
+    if rounds < 1 or repeat < 1 or processes < 1 or min_time <= 0 or head_slowdown < 0:
         raise ValueError(
-            "compare_revisions needs rounds >= 1, repeat >= 1, min_time > 0 and "
-            f"head_slowdown >= 0. Got rounds={rounds}, repeat={repeat}, min_time={min_time}, "
-            f"head_slowdown={head_slowdown}."
+            "compare_revisions needs rounds >= 1, repeat >= 1, processes >= 1, min_time > 0 "
+            f"and head_slowdown >= 0. Got rounds={rounds}, repeat={repeat}, "
+            f"processes={processes}, min_time={min_time}, head_slowdown={head_slowdown}."
+        )
+    if clock not in ("cpu", "wall"):
+        raise ValueError(
+            f"The 'clock' parameter of compare_revisions must be 'cpu' or 'wall'. Got {clock!r}."
         )
     if not benchmarks:
         raise ValueError("The 'benchmarks' parameter of compare_revisions is empty.")
@@ -308,24 +340,30 @@ def compare_revisions(
         base_src = _checkout(root, base_id, tmp / "base", stack)
         head_src = _checkout(root, head_id, tmp / "head", stack)
         notes = _lock_note(base_src, head_src)
-        runners = {}
-        for side, src in (("base", base_src), ("head", head_src)):
-            runners[side] = Runner(src, tool, side)  # both start importing at once
-            stack.callback(runners[side].close)
-        for r in runners.values():
-            r.check()
+        pool: list[dict[str, Runner]] = [{} for _ in range(processes)]
+        for i, pair in enumerate(pool):
+            for side, src in (("base", base_src), ("head", head_src)):
+                pair[side] = Runner(src, tool, f"{side} #{i + 1}")  # all start importing at once
+                stack.callback(pair[side].close)
+        for pair in pool:
+            for r in pair.values():
+                r.check()
+        runners = pool[0]
         for name in benchmarks:
             row: dict[str, Any] = {"benchmark": name, "error": ""}
             try:
-                for r in runners.values():
-                    r.request({"op": "setup", "name": name})
-                number = int(
-                    runners["base"].request({"op": "calibrate", "name": name, "min_time": min_time})
-                )
-                runners["head"].request({"op": "calibrate", "name": name, "min_time": min_time})
+                calibrated = []  # calibrating also warms every runner up
+                for pair in pool:
+                    for r in pair.values():
+                        r.request({"op": "setup", "name": name})
+                        calibrated.append(
+                            r.request({"op": "calibrate", "name": name, "min_time": min_time})
+                        )
+                number = int(calibrated[0])  # BASE's first runner decides
                 got: dict[str, list[float]] = {"base": [], "head": []}
                 for k in range(rounds):
-                    order = ("base", "head") if k % 2 == 0 else ("head", "base")
+                    pair = pool[k % processes]
+                    order = ("base", "head") if (k // processes) % 2 == 0 else ("head", "base")
                     for side in order:
                         req = {
                             "op": "sample",
@@ -333,8 +371,9 @@ def compare_revisions(
                             "number": number,
                             "repeat": repeat,
                             "slowdown": head_slowdown if side == "head" else 0.0,
+                            "clock": clock,
                         }
-                        got[side].extend(runners[side].request(req))
+                        got[side].extend(pair[side].request(req))
             except RuntimeError as exc:
                 row.update(verdict="unavailable", error=str(exc))
                 rows.append(row)
@@ -360,6 +399,8 @@ def compare_revisions(
     settings: dict[str, Any] = {
         "rounds": rounds,
         "repeat": repeat,
+        "processes": processes,
+        "clock": clock,
         "min_time": min_time,
         "alpha": alpha,
         "threshold": threshold,

@@ -4,7 +4,7 @@ Started by ``ardlib bench compare`` with ``PYTHONPATH`` pointing at a copy of th
 benchmark tool and at the revision's source tree, so ``import ardlib`` is that revision's
 code.  Requests: ``{"op": "hello"}``, ``{"op": "setup", "name": N}``,
 ``{"op": "calibrate", "name": N, "min_time": s}``,
-``{"op": "sample", "name": N, "number": k, "repeat": r, "slowdown": f}``,
+``{"op": "sample", "name": N, "number": k, "repeat": r, "slowdown": f, "clock": c}``,
 ``{"op": "profile", "name": N, "seconds": s, "out": DIR}`` (pyinstrument; files written by
 ``save_profile``), ``{"op": "exit"}``.  Replies carry ``"ok": true`` and the result, or
 ``"ok": false`` and the error text.  Anything the benchmarks print goes to stderr.
@@ -47,6 +47,7 @@ def _handle(session: BenchSession, req: dict[str, Any]) -> Any:
             number=int(req["number"]),
             repeat=int(req["repeat"]),
             slowdown=float(req.get("slowdown", 0.0)),
+            clock=str(req.get("clock", "wall")),
         )
     if op == "profile":
         from ._profile import profile_call, save_profile
