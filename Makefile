@@ -47,9 +47,14 @@ report-paper: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/ardlib bench planners
 
+## lab: JupyterLab in the repository root, from the venv (notebooks, ardlib.reports.Explorer)
+.PHONY: lab
+lab: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)"
+
 ## lock: re-resolve the lock file (needs pip-tools in the venv)
 lock:
-	$(BIN)/python -m piptools compile --generate-hashes --allow-unsafe --extra dask --extra reports --extra client --extra service --extra browser --extra bench --extra provenance --extra dev --strip-extras -o requirements/lock.txt pyproject.toml
+	$(BIN)/python -m piptools compile --generate-hashes --allow-unsafe --extra dask --extra reports --extra client --extra service --extra browser --extra bench --extra provenance --extra lab --extra dev --strip-extras -o requirements/lock.txt pyproject.toml
 
 clean-venv:
 	rm -rf $(VENV)
