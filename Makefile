@@ -71,11 +71,14 @@ TAR_REPRO  := --sort=name --owner=0 --group=0 --numeric-owner --mode=u+w,go-w,a+
 ## dist: sdist and wheel of the committed HEAD in dist/, byte-identical for a given commit:
 ##   `git archive HEAD` (uncommitted changes are left out) built by the locked setuptools
 ##   with SOURCE_DATE_EPOCH = the commit's time; the sdist repacked with fixed order, owner,
-##   modes and times; the wheel built from that sdist, as `python -m build` does
+##   modes and times; the wheel built from that sdist, as `python -m build` does.
+##   Then signed in-toto provenance for each, in $(DIST_PROVENANCE)/ (not dist/, which holds
+##   only the two reproducible files): `ardlib provenance sign`, then `verify`
+DIST_PROVENANCE ?= dist-provenance
 dist: $(STAMP)
 	@test -z "$$(git status --porcelain -- ardlib tests pyproject.toml README.md)" \
 		|| echo "dist: uncommitted changes are not in the build (it is made from HEAD)" >&2
-	rm -rf dist && mkdir dist
+	rm -rf dist $(DIST_PROVENANCE) && mkdir dist
 	umask 022 && export SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) TZ=UTC && \
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	git -c tar.umask=0022 archive --prefix=src/ HEAD | tar -x -C "$$tmp" && \
@@ -89,6 +92,9 @@ dist: $(STAMP)
 	(cd "$$tmp/whl/$$name" && $(abspath $(BIN))/python -c \
 		'import sys, setuptools.build_meta as b; b.build_wheel(sys.argv[1])' "$(CURDIR)/dist")
 	@cd dist && sha256sum *
+	$(BIN)/ardlib provenance sign --out $(DIST_PROVENANCE) --build-type dist --command "make dist" \
+		--param SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) dist/*.whl dist/*.tar.gz
+	$(BIN)/ardlib provenance verify $(DIST_PROVENANCE)/*.intoto.jsonl
 
 ## wheelhouse: every locked distribution, hash-checked, plus ardlib's own wheel, in
 ##   $(WHEELHOUSE)/ for an install with no index and no network (README: offline builds)
@@ -99,3 +105,27 @@ wheelhouse: dist
 		-r requirements/lock.txt -d $(WHEELHOUSE)
 	cp dist/*.whl $(WHEELHOUSE)/
 	@echo "$(WHEELHOUSE): $$(ls $(WHEELHOUSE) | wc -l) files, $$(du -sh $(WHEELHOUSE) | cut -f1)"
+
+# ---- Container image of the service (Dockerfile, scripts/image-*.sh; tests/test_image.py) ----
+.PHONY: image image-smoke
+PODMAN      ?= podman --runtime runc
+IMAGE       ?= localhost/ardlib-service:latest
+IMAGE_BASE  ?= localhost/ardlib-base:bookworm
+IMAGE_CACHE ?= .cache/image
+
+## image: the service's image from the wheelhouse (committed HEAD, as dist), FROM a Debian
+##   bookworm base built by mmdebstrap from this machine's apt mirror and cached in
+##   $(IMAGE_CACHE); the build has no network; image ID and digest in dist/image.digest.
+##   Needs root, podman, runc and mmdebstrap (README: Container image)
+image: wheelhouse
+	scripts/image-base.sh $(IMAGE_CACHE)/base-bookworm.tar $(IMAGE_BASE)
+	$(PODMAN) build --format docker --network none --build-arg BASE=$(IMAGE_BASE) --tag $(IMAGE) .
+	$(PODMAN) image inspect --format 'image $(IMAGE){{"\n"}}id sha256:{{.Id}}{{"\n"}}digest {{.Digest}}' \
+		$(IMAGE) > dist/image.digest
+	@cat dist/image.digest
+
+## image-smoke: the image on a free loopback port with a fresh volume (demo data, API key,
+##   protected reads, a CORS origin), /health awaited, then `ardlib smoke` (16 checks); the
+##   container and volume are removed even on failure
+image-smoke: image $(STAMP)
+	PODMAN="$(PODMAN)" scripts/image-smoke.sh $(IMAGE) $(BIN)/ardlib

@@ -17,10 +17,14 @@ Subcommands:
   seed-demo``: the reference ARD backend (FastAPI + SQLAlchemy) and a database of real
   campaigns.
 - ``ardlib smoke URL [--api-key K] ...``: verify a deployed ARD backend (exit 1 on failure).
+- ``ardlib monitor URL --duration 1h`` / ``ardlib deploy load URL [--open-loop --rates ...]``:
+  watch a deployment over time (exit 1 on an alert) / load it (see :mod:`ardlib.deploy._cli_ops`).
 - ``ardlib bench list|run|compare|history|detector|profile``: benchmarks, side-by-side
   revision comparisons (exit 1 on a regression), change points and profiles.
 - ``ardlib regress check|update``: scientific results against their stored baseline (exit 1
   on a regression); the baseline changes only by ``update --why``.
+- ``ardlib provenance keygen|sign|verify``: signed in-toto provenance (DSSE, ed25519) of
+  wheels, images and reports; ``verify`` exits 1 when a signature or a file digest fails.
 - ``ardlib study run [--params params.yaml] [--section studies] [--out data/studies]``: run
   the studies a params file describes (the pipeline's ``studies`` stage).
 """
@@ -33,7 +37,9 @@ import sys
 
 from .bench._cli import add_bench_parser, run_bench_command
 from .deploy._cli import add_smoke_parser
+from .deploy._cli_ops import add_deploy_parsers
 from .objectives._cli import add_data_parsers, run_data_command
+from .provenance._cli import add_provenance_parser, run_provenance_command
 from .regress._cli import add_regress_parser, run_regress_command
 from .reports._catalog import problem_catalog
 from .reports._cli import add_report_parsers
@@ -68,9 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     add_study_parser(sub)
     add_data_parsers(sub)
     add_smoke_parser(sub)
+    add_deploy_parsers(sub)
     add_service_parsers(sub)
     add_bench_parser(sub)
     add_regress_parser(sub)
+    add_provenance_parser(sub)
     args = ap.parse_args(argv)
     try:
         return _dispatch(args)
@@ -92,6 +100,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_bench_command(args)
     if args.cmd == "regress":
         return run_regress_command(args)
+    if args.cmd == "provenance":
+        return run_provenance_command(args)
     if args.cmd in ("serve", "service"):
         return run_service_command(args)
     if args.cmd == "study":

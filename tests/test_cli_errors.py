@@ -42,6 +42,8 @@ CASES: dict[str, list[str]] = {
     "data import": ["data", "import", "--src", "/nonexistent", "--dst", "out"],
     "emulators build": ["emulators", "build", "--data", "/nonexistent", "--out", "out"],
     "smoke": ["smoke", "notaurl", "--no-browser"],
+    "monitor": ["monitor", "http://127.0.0.1:9", "--duration", "10x"],
+    "deploy load": ["deploy", "load", "http://192.0.2.1", "--open-loop", "--rates", "5"],
     "serve": ["serve", "--port", "70000"],
     "service seed-demo": ["service", "seed-demo", "--database-url", "nosuch://x"],
     "bench list": ["bench", "list", "-k", "nosuch*"],
@@ -55,6 +57,9 @@ CASES: dict[str, list[str]] = {
     "regress check": ["regress", "check", "--baseline", "nosuch.json"],
     "regress update": ["regress", "update", "--why", " ", "--baseline", "b.json"],
     "regress detector": ["regress", "detector", "--budget", "0", "--out", "x.json"],
+    "provenance keygen": ["provenance", "keygen", "--out", "/dev/null/keys"],
+    "provenance sign": ["provenance", "sign", "nosuch.whl"],
+    "provenance verify": ["provenance", "verify", "nosuch.whl"],
 }
 # Cases whose error line must name the option at fault.
 NAMES = {"serve": "--port", "service seed-demo": "--database-url"}

@@ -20,6 +20,7 @@ import pytest
 from ardlib.client import Client
 from ardlib.deploy import (
     FAULT_KINDS,
+    SPEED_KEY,
     ChaosProxy,
     DeploymentRecord,
     FaultInjectingTransport,
@@ -28,6 +29,7 @@ from ardlib.deploy import (
     compare_records,
     fill_experiments,
     load_test,
+    machine_speed_ms,
     plot_latency_ecdf,
     plot_resilience,
     previous_record,
@@ -154,11 +156,17 @@ def test_proxy_forwards_intact_and_injects_resets_and_fragments(server: str) -> 
     with ChaosProxy(("127.0.0.1", port), fragment_rate=1.0, latency_rate=1.0, latency=0.001) as p:
         r = httpx.get(f"http://127.0.0.1:{p.port}/", timeout=5)
         assert r.content == BODY and p.stats.fragmented == 1 and p.stats.delayed == 1
-    with ChaosProxy(("127.0.0.1", port), reset_rate=0.5, rng=3) as p:
+    # One client without keep-alive: a new connection per request, as with httpx.get, but
+    # without building a new client (and its TLS context, ~25 ms) for each of the 40.
+    no_keepalive = httpx.Limits(max_keepalive_connections=0)
+    with (
+        ChaosProxy(("127.0.0.1", port), reset_rate=0.5, rng=3) as p,
+        httpx.Client(timeout=5, limits=no_keepalive) as client,
+    ):
         ok = failed = 0
         for _ in range(40):
             try:
-                ok += httpx.get(f"http://127.0.0.1:{p.port}/", timeout=5).content == BODY
+                ok += client.get(f"http://127.0.0.1:{p.port}/").content == BODY
             except httpx.HTTPError:
                 failed += 1
         assert ok + failed == 40 and failed == p.stats.resets and 0 < failed < 40
@@ -196,6 +204,7 @@ def test_load_test_is_bounded_and_reports_percentiles(server: str) -> None:
 @pytest.mark.skipif(
     shutil.which("wrk") is None, reason="wrk is not installed (.ci/run installs it)"
 )
+@pytest.mark.slow  # a 2 s wrk run; the fast tier keeps the threaded load test above
 def test_load_test_with_wrk_counts_requests_and_bad_statuses(server: str) -> None:
     res = load_test(server, endpoints=("/a", "/missing"), clients=4, duration=2.0)
     assert res.generator == "wrk" and res.samples.empty
@@ -207,7 +216,9 @@ def test_load_test_with_wrk_counts_requests_and_bad_statuses(server: str) -> Non
     assert 0 < t.loc["/a", "p50_ms"] <= t.loc["/a", "p95_ms"] <= t.loc["/a", "p99_ms"]
 
 
-def _record(checks: dict[str, bool], p95: dict[str, float], time: str) -> DeploymentRecord:
+def _record(
+    checks: dict[str, bool], p95: dict[str, float], time: str, speed: float | None = 10.0
+) -> DeploymentRecord:
     return DeploymentRecord(
         time=time,
         target="http://127.0.0.1:9",
@@ -216,7 +227,31 @@ def _record(checks: dict[str, bool], p95: dict[str, float], time: str) -> Deploy
         checks=checks,
         latency_p95_ms=p95,
         passed=all(checks.values()),
+        extra={} if speed is None else {SPEED_KEY: speed},
     )
+
+
+def test_latencies_are_compared_at_the_machine_speed_of_each_record() -> None:
+    before = _record({"health": True}, {"/api/experiments": 3.0}, "t1", speed=10.0)
+    # the whole machine 3x slower (other jobs on both cores): 3x the latency is no regression
+    busy = compare_records(before, _record({"health": True}, {"/api/experiments": 9.6}, "t2", 30.0))
+    assert not busy.rollback and "scaled by 3.00" in busy.message
+    # the same latency growth on an equally fast machine is one
+    same = compare_records(before, _record({"health": True}, {"/api/experiments": 9.6}, "t3"))
+    assert same.rollback and "at today's machine speed" in same.reasons[0]
+    # a record without a speed measurement: latencies are not compared, checks still are
+    old = _record({"health": True}, {"/api/experiments": 3.0}, "t0", speed=None)
+    v = compare_records(old, _record({"health": False}, {"/api/experiments": 90.0}, "t4"))
+    assert v.rollback and v.reasons == ["check 'health' passed before and fails now"]
+    assert v.notes == [
+        "latencies not compared: the previous record has no machine-speed measurement"
+    ]
+
+
+def test_machine_speed_is_a_positive_median_and_validates_repeat() -> None:
+    assert 0.01 < machine_speed_ms(repeat=3) < 10_000
+    with pytest.raises(ValueError, match="'repeat' parameter of machine_speed_ms"):
+        machine_speed_ms(repeat=1)
 
 
 def test_records_append_and_rollback_rule(tmp_path: Path) -> None:
@@ -257,7 +292,8 @@ def test_record_deployment_appends_and_recommends_a_rollback(tmp_path: Path) -> 
     assert second.rollback and second.reasons == ["check 'health' passed before and fails now"]
     assert second.previous is not None and second.previous.passed
     last = previous_record(log, "svc")
-    assert last is not None and not last.passed and last.extra == {"k": 1}
+    assert last is not None and not last.passed and last.extra["k"] == 1
+    assert last.extra[SPEED_KEY] > 0  # measured when the record was made
     assert last.ardlib_revision and len(log.read_text().splitlines()) == 2
 
 

@@ -85,6 +85,9 @@ def test_dist_is_byte_identical_from_two_fresh_clones(tmp_path: Path) -> None:
     names = sorted(digests[0])
     assert len(names) == 2 and names[0].endswith(".whl") and names[1].endswith(".tar.gz")
     assert digests[0] == digests[1]
+    # signed provenance beside dist/, not in it: one envelope per file and the ephemeral key
+    envelopes = sorted(p.name for p in (a / "dist-provenance").iterdir())
+    assert envelopes == sorted([*(f"{n}.intoto.jsonl" for n in names), "provenance.pub"])
 
     # ZIP stores DOS times, even seconds: an odd commit second is rounded down
     stamps = {

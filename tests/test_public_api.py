@@ -27,6 +27,7 @@ SUBPACKAGES = [
     "ardlib.service",
     "ardlib.bench",
     "ardlib.regress",
+    "ardlib.provenance",
 ]
 
 

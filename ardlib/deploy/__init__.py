@@ -8,10 +8,16 @@
   transport and on the wire; :func:`chaos_client_calls`, :func:`proxy_client_calls`
   measure the client through them;
 - :func:`load_test`: a bounded loopback load test (:func:`fill_experiments` first);
+  :func:`open_loop_load`: requests at fixed arrival rates (:func:`arrival_times`), latency
+  from the scheduled time, and the highest sustainable rate (:class:`OpenLoopResult`);
+- :func:`monitor`: sample a deployment over time, alert on :class:`Rule` thresholds
+  (:func:`load_rules`, :func:`default_rules`, :data:`MONITOR_METRICS`), log every sample
+  (:class:`MonitorResult`, :class:`Alert`; durations by :func:`parse_duration`);
 - :func:`record_deployment`: the deployment log and its rollback rule
   (:func:`compare_records`);
 - :class:`ServiceProcess`: the reference service in a child process, for all of the above;
-- :func:`plot_latency_ecdf`, :func:`plot_resilience`: the deployment report's figures.
+- :func:`plot_latency_ecdf`, :func:`plot_resilience`, :func:`plot_monitor`,
+  :func:`plot_open_loop`: the deployment report's figures.
 
 Importing this package is cheap: every name loads on first access (lazy_loader, SPEC 1).
 """

@@ -39,7 +39,7 @@ from .._validation import check_int
 if TYPE_CHECKING:
     from ..client import Client
 
-__all__ = ["LoadResult", "fill_experiments", "load_test"]
+__all__ = ["LoadResult", "check_loopback", "fill_experiments", "load_test"]
 
 _LOOPBACK = ("127.", "localhost", "[::1]", "::1")
 _GENERATORS = ("auto", "wrk", "threads")
@@ -123,11 +123,7 @@ def load_test(
     FileNotFoundError
         If ``generator="wrk"`` and wrk is not installed.
     """
-    host = urlsplit(base_url).hostname or ""
-    if not host.startswith(_LOOPBACK) and host not in ("localhost", "::1"):
-        raise ValueError(
-            f"The 'base_url' parameter of load_test must be loopback. Got {base_url!r}."
-        )
+    check_loopback(base_url, "load_test")
     if clients < 1 or duration <= 0 or max_requests < 1 or timeout <= 0 or not endpoints:
         raise ValueError(
             "load_test needs clients >= 1, duration > 0, max_requests >= 1, timeout > 0 and "
@@ -163,6 +159,14 @@ def load_test(
     return LoadResult(
         pd.DataFrame(rows), clients, seconds, all_samples, "wrk" if use_wrk else "threads"
     )
+
+
+def check_loopback(base_url: str, owner: str) -> str:
+    """``base_url`` when its host is a loopback address, else ValueError naming ``owner``."""
+    host = urlsplit(base_url).hostname or ""
+    if not host.startswith(_LOOPBACK) and host not in ("localhost", "::1"):
+        raise ValueError(f"The 'base_url' parameter of {owner} must be loopback. Got {base_url!r}.")
+    return base_url
 
 
 def fill_experiments(client: Client, n: int, *, created_by: str = "load-fill") -> int:

@@ -8,6 +8,9 @@
 - ``ardlib report-all`` runs the catalog and every notebook, each with its section of the
   parameter file, then the index; failures do not stop the others.
 
+A report that passed is signed (``DIR/NAME.html.intoto.jsonl``, see
+:func:`ardlib.reports._run.sign_outputs`); the index shows whether each envelope verifies.
+
 Exit status: 0 when every report passed, 1 when a report failed (one line per failure on
 stderr), 2 for bad input (unknown notebook or parameter, unreadable parameter file).
 """
@@ -108,11 +111,14 @@ def _run_one(args: argparse.Namespace, name: str, overrides: list[Any]) -> str:
         reason = (exc.result.error or "failed").strip().splitlines()[0]
         raise _Failed(f"{name} failed: {reason} (see {exc.result.html_path})") from None
     print(f"{name}: passed in {result.seconds:.1f} s -> {result.html_path}")
+    if result.envelope is not None:
+        print(f"{name}: signed -> {result.envelope}")
     return str(result.html_path)
 
 
 def _run_catalog(args: argparse.Namespace, overrides: list[Any]) -> str:
     from ._catalog import write_catalog
+    from ._run import sign_outputs
 
     params = _params(args, CATALOG, {"max_error_ulps"}, overrides)
     report = write_catalog(args.out, float(params.get("max_error_ulps", 64.0)))
@@ -120,6 +126,9 @@ def _run_catalog(args: argparse.Namespace, overrides: list[Any]) -> str:
     if not report.passed:
         raise _Failed(f"{CATALOG} failed: {report.checks[0].detail} (see {page})")
     print(f"{CATALOG}: passed -> {page}")
+    envelope = sign_outputs(CATALOG, args.out, ".", params)
+    if envelope is not None:
+        print(f"{CATALOG}: signed -> {envelope}")
     return str(page)
 
 

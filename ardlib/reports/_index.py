@@ -10,6 +10,10 @@ A report announces itself by a top-level ``"report"`` object in ``reports/metric
 ``revision`` is optional: the index shows it when present and ``git_revision`` otherwise
 (metrics written before it existed hold ``<sha>`` or ``<sha>-dirty`` there).
 
+The ``provenance`` column verifies each report's envelope ``<html>.intoto.jsonl``
+(:func:`ardlib.provenance.report_status`): ``verified``, ``not signed``, or ``FAILED:``
+and the first failed check (the signature, a changed or missing file).
+
 :class:`~ardlib.reports.Report` writes that object for a notebook; :func:`write_index`
 turns all of them into ``reports/index.html``.
 """
@@ -23,6 +27,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from ..provenance import report_status
+
 __all__ = ["REPORT_KEYS", "write_index"]
 
 REPORT_KEYS = ("name", "title", "html", "passed", "generated_at", "git_revision", "summary")
@@ -35,6 +41,9 @@ th { background: #f4f4f4; }
 .pass { color: #fff; background: #009E73; font-weight: bold; text-align: center; }
 .fail { color: #fff; background: #D55E00; font-weight: bold; text-align: center; }
 .missing { color: #D55E00; font-style: italic; }
+.verified { color: #009E73; }
+.unsigned { color: #777; font-style: italic; }
+.tampered { color: #D55E00; font-weight: bold; }
 code { font-size: 0.95em; }
 """
 
@@ -66,7 +75,16 @@ def _date(text: object) -> str:
     return when.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _row(rec: dict[str, Any], reports_dir: Path) -> str:
+def _provenance_cell(status: str) -> str:
+    css = "unsigned"
+    if status == "verified":
+        css = "verified"
+    elif status.startswith("FAILED"):
+        css = "tampered"
+    return f'<td class="{css}">{html.escape(status)}</td>'
+
+
+def _row(rec: dict[str, Any], reports_dir: Path, provenance: str) -> str:
     e = html.escape
     page = str(rec["html"])
     if (reports_dir / page).is_file():
@@ -77,7 +95,7 @@ def _row(rec: dict[str, Any], reports_dir: Path) -> str:
     return (
         f"<tr><td>{link}</td><td>{e(str(rec['title']))}</td><td>{e(_date(rec['generated_at']))}"
         f"</td><td><code>{e(str(rec.get('revision') or rec['git_revision']))}</code></td>{status}"
-        f"<td>{e(' '.join(str(rec['summary']).split()))}</td></tr>"
+        f"<td>{e(' '.join(str(rec['summary']).split()))}</td>{_provenance_cell(provenance)}</tr>"
     )
 
 
@@ -86,8 +104,9 @@ def write_index(reports_dir: str | Path = "reports") -> Path:
 
     Metrics files without a top-level ``"report"`` object are skipped; one with an
     incomplete object, or invalid JSON, raises ValueError naming the file.  A report whose
-    HTML page does not exist is listed as missing.  The page has no timestamp of its own, so
-    the same metrics give the same bytes.
+    HTML page does not exist is listed as missing.  Each report's provenance envelope is
+    verified (``verified``, ``not signed`` or ``FAILED: <check>``).  The page has no
+    timestamp of its own, so the same files give the same bytes.
 
     Parameters
     ----------
@@ -108,7 +127,10 @@ def write_index(reports_dir: str | Path = "reports") -> Path:
     records.sort(key=lambda r: str(r["name"]))
     n_fail = sum(r["passed"] is not True for r in records)
     n_missing = sum(not (reports_dir / str(r["html"])).is_file() for r in records)
-    rows = "\n".join(_row(r, reports_dir) for r in records)
+    statuses = [report_status(reports_dir, str(r["html"])) for r in records]
+    n_verified = statuses.count("verified")
+    n_bad = sum(s.startswith("FAILED") for s in statuses)
+    rows = "\n".join(_row(r, reports_dir, s) for r, s in zip(records, statuses, strict=True))
     page = (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>ardlib reports</title><style>{_CSS}</style></head><body>\n"
@@ -116,8 +138,11 @@ def write_index(reports_dir: str | Path = "reports") -> Path:
         f"<p>{len(records)} report{'' if len(records) == 1 else 's'}: "
         f"{len(records) - n_fail} passed, {n_fail} failed"
         f"{f', {n_missing} with HTML missing' if n_missing else ''}.</p>\n"
+        f"<p>Provenance: {n_verified} verified, {n_bad} failed verification, "
+        f"{len(records) - n_verified - n_bad} not signed or not checked.</p>\n"
         "<table><thead><tr><th>report</th><th>title</th><th>generated</th>"
-        "<th>git revision</th><th>status</th><th>summary</th></tr></thead><tbody>\n"
+        "<th>git revision</th><th>status</th><th>summary</th><th>provenance</th>"
+        "</tr></thead><tbody>\n"
         f"{rows}\n</tbody></table>\n</body></html>\n"
     )
     out = reports_dir / "index.html"

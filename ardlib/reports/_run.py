@@ -4,7 +4,10 @@
 the repository root (so the notebook reads ``data/...`` and writes ``reports/...``),
 saves the executed copy to ``reports/executed/validation.ipynb`` and renders
 ``reports/validation.html``.  A notebook that raises still gets its HTML page, showing the
-error, and then :class:`ReportFailed` is raised.
+error, and then :class:`ReportFailed` is raised.  A report that passed is signed:
+``reports/validation.html.intoto.jsonl`` is a DSSE envelope whose in-toto statement covers
+the page, the metrics JSON and the figures (:func:`ardlib.provenance.sign_report`); without
+securesystemslib (the ``provenance`` extra) a note on stderr says it was not signed.
 
 The kernel is the ``python3`` kernelspec of the running interpreter: inside a virtual
 environment jupyter_core searches the environment's kernelspecs before the user's, and
@@ -16,17 +19,26 @@ papermill changes the process's working directory while a notebook runs: do not 
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ._html import render_html
 from ._schema import check_parameters
 
-__all__ = ["ReportFailed", "ReportResult", "notebook_parameters", "notebook_path", "run_report"]
+__all__ = [
+    "ReportFailed",
+    "ReportResult",
+    "notebook_parameters",
+    "notebook_path",
+    "run_report",
+    "sign_outputs",
+]
 
 KERNEL_NAME = "python3"
 
@@ -47,6 +59,9 @@ class ReportResult:
         ``"ExceptionName: message"`` of the first failure, None when passed.
     seconds : float
         Wall-clock time of execution and rendering.
+    envelope : Path or None
+        The provenance envelope ``<name>.html.intoto.jsonl``; None when the run failed,
+        signing was turned off or securesystemslib is not installed.
     """
 
     name: str
@@ -55,6 +70,7 @@ class ReportResult:
     passed: bool
     error: str | None
     seconds: float
+    envelope: Path | None = None
 
 
 class ReportFailed(RuntimeError):
@@ -151,6 +167,44 @@ def _execute(
     return None
 
 
+def sign_outputs(
+    name: str,
+    out_dir: str | Path,
+    root: str | Path,
+    parameters: Mapping[str, Any],
+    started_on: datetime | None = None,
+) -> Path | None:
+    """Sign report ``name``'s page, metrics and figures; None (with a note on stderr) when
+    securesystemslib is not installed.
+
+    ``parameters`` are the notebook's (their ``metrics_path`` and ``figures_dir``, relative
+    to ``root``, locate those files); the key is ``$ARDLIB_PROVENANCE_KEY``, else
+    ``<root>/.ardlib/keys/provenance.key``, else an ephemeral one.
+    """
+    from ..provenance import sign_report
+
+    def where(key: str) -> str | None:
+        value = parameters.get(key)
+        return str(value) if value else None
+
+    try:
+        signed = sign_report(
+            name,
+            out_dir,
+            root=root,
+            metrics_path=where("metrics_path"),
+            figures_dir=where("figures_dir"),
+            params=parameters,
+            started_on=started_on,
+        )
+    except ModuleNotFoundError as exc:
+        if exc.name != "securesystemslib":
+            raise
+        print(f"note: report {name!r} is not signed: {exc}", file=sys.stderr)
+        return None
+    return signed.envelopes[0]
+
+
 def run_report(
     name: str,
     parameters: Mapping[str, Any] | None = None,
@@ -160,6 +214,7 @@ def run_report(
     cwd: str | Path | None = None,
     timeout: float | None = None,
     log_output: bool = False,
+    sign: bool = True,
 ) -> ReportResult:
     """Execute ``<notebooks_dir>/<name>.ipynb`` with papermill and render its HTML.
 
@@ -183,6 +238,9 @@ def run_report(
         Seconds allowed per cell; None waits forever.
     log_output : bool, default False
         Also send the notebook's output to the papermill logger.
+    sign : bool, default True
+        After a successful run, write ``<out_dir>/<name>.html.intoto.jsonl`` over the page,
+        the metrics and the figures (:func:`sign_outputs`).
 
     Returns
     -------
@@ -198,6 +256,7 @@ def run_report(
         error) was written.  ``exc.result`` holds the :class:`ReportResult`.
     """
     start = time.perf_counter()
+    started_on = datetime.now(UTC)
     nb_dir = Path(notebooks_dir).resolve()
     nb_path = notebook_path(name, nb_dir)
     params = dict(parameters or {})
@@ -224,4 +283,7 @@ def run_report(
     )
     if error is not None:
         raise ReportFailed(result)
+    if sign:
+        envelope = sign_outputs(name, out, work, params, started_on)
+        return dataclasses.replace(result, envelope=envelope)
     return result
