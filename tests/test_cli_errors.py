@@ -44,6 +44,9 @@ CASES: dict[str, list[str]] = {
     "smoke": ["smoke", "notaurl", "--no-browser"],
     "monitor": ["monitor", "http://127.0.0.1:9", "--duration", "10x"],
     "deploy load": ["deploy", "load", "http://192.0.2.1", "--open-loop", "--rates", "5"],
+    "deploy up": ["deploy", "up", "--rev", "nosuchrev"],  # not in a git repository
+    "deploy down": ["deploy", "down", "--state", "nosuch"],
+    "deploy rollback": ["deploy", "rollback", "--state", "nosuch"],
     "serve": ["serve", "--port", "70000"],
     "service seed-demo": ["service", "seed-demo", "--database-url", "nosuch://x"],
     "bench list": ["bench", "list", "-k", "nosuch*"],

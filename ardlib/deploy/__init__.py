@@ -15,6 +15,10 @@
   (:class:`MonitorResult`, :class:`Alert`; durations by :func:`parse_duration`);
 - :func:`record_deployment`: the deployment log and its rollback rule
   (:func:`compare_records`);
+- :func:`deploy_revision`, :func:`stop_deployment`, :func:`rollback`: a git revision of
+  the reference service run from a worktree on loopback, smoked and recorded
+  (:class:`DeploymentResult`, :class:`RunningDeployment`, :func:`current_deployment`); a
+  rollback brings back :func:`previous_passing_record`'s revision, data untouched;
 - :class:`ServiceProcess`: the reference service in a child process, for all of the above;
 - :func:`plot_latency_ecdf`, :func:`plot_resilience`, :func:`plot_monitor`,
   :func:`plot_open_loop`: the deployment report's figures.

@@ -2,6 +2,12 @@
 
 from ._browser import BrowserResult, check_dashboard
 from ._chaos import FAULT_KINDS, FaultInjectingTransport, FaultLog
+from ._deployments import (
+    RunningDeployment,
+    current_deployment,
+    previous_passing_record,
+    stop_deployment,
+)
 from ._duration import parse_duration
 from ._load import LoadResult, fill_experiments, load_test
 from ._measure import ChaosLevel, chaos_client_calls, proxy_client_calls
@@ -19,6 +25,7 @@ from ._record import (
     previous_record,
     record_deployment,
 )
+from ._rollout import DeploymentResult, deploy_revision, rollback
 from ._rules import MONITOR_METRICS, Alert, Rule, default_rules, load_rules, parse_rule
 from ._service import ServiceProcess
 from ._smoke import smoke
@@ -33,6 +40,7 @@ __all__ = [
     "ChaosLevel",
     "ChaosProxy",
     "DeploymentRecord",
+    "DeploymentResult",
     "FaultInjectingTransport",
     "FaultLog",
     "LatencySummary",
@@ -41,6 +49,7 @@ __all__ = [
     "OpenLoopResult",
     "ProxyStats",
     "Rule",
+    "RunningDeployment",
     "ServiceProcess",
     "SmokeCheck",
     "SmokeReport",
@@ -50,7 +59,9 @@ __all__ = [
     "chaos_client_calls",
     "check_dashboard",
     "compare_records",
+    "current_deployment",
     "default_rules",
+    "deploy_revision",
     "fill_experiments",
     "load_rules",
     "load_test",
@@ -63,8 +74,11 @@ __all__ = [
     "plot_monitor",
     "plot_open_loop",
     "plot_resilience",
+    "previous_passing_record",
     "previous_record",
     "proxy_client_calls",
     "record_deployment",
+    "rollback",
     "smoke",
+    "stop_deployment",
 ]

@@ -68,11 +68,17 @@ def _rates(text: str) -> list[float]:
 
 
 def add_deploy_parsers(sub: argparse._SubParsersAction) -> None:
-    """Register ``monitor`` and ``deploy load`` on the ``ardlib`` command's subparsers."""
+    """Register ``monitor`` and ``deploy load|up|down|rollback`` on the ``ardlib`` command's
+    subparsers."""
     _add_monitor(sub)
-    deploy = sub.add_parser("deploy", help="load a deployment (closed or open loop)")
+    from ._cli_rollout import add_rollout_parsers
+
+    deploy = sub.add_parser(
+        "deploy", help="deploy a revision (up, down, rollback) or load a deployment"
+    )
     dsub = deploy.add_subparsers(dest="deploy_cmd", required=True)
     _add_load(dsub)
+    add_rollout_parsers(dsub)
 
 
 def _add_monitor(sub: argparse._SubParsersAction) -> None:
