@@ -157,3 +157,15 @@ def test_this_checkouts_lock_matches_its_tracked_inputs() -> None:
             stacklevel=1,
         )
     assert all(isinstance(v, tuple) and v for v in stale.values())
+
+
+def test_pipeline_smoke_params_keep_the_detector_settings_of_params_yaml() -> None:
+    """The pipeline test swaps in tests/pipeline_smoke_params.yaml; if its bench_detector
+    section differs from params.yaml, the 25-minute detector stage reruns and the test
+    times out (it did when params.yaml went to 40/10 pairs)."""
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    main = yaml.safe_load((root / "params.yaml").read_text())
+    smoke = yaml.safe_load((root / "tests" / "pipeline_smoke_params.yaml").read_text())
+    assert smoke["bench_detector"] == main["bench_detector"]
