@@ -275,7 +275,7 @@ def test_records_append_and_rollback_rule(tmp_path: Path) -> None:
     assert not compare_records(fast, _record({"health": True}, {"/health": 4.0}, "t6")).rollback
     assert json.loads(log.read_text().splitlines()[0])["time"] == "t1"
     log.write_text(log.read_text() + "not json\n")
-    with pytest.raises(ValueError, match="line 3 is not JSON"):
+    with pytest.raises(ValueError, match=r"line 3 is not a deployment record \(not JSON"):
         previous_record(log, first.target)
 
 

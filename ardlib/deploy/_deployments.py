@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .._io import git
 from ._background import terminate
-from ._record import DeploymentRecord
+from ._record import DeploymentRecord, read_records
 
 __all__ = [
     "RunningDeployment",
@@ -169,17 +169,7 @@ def previous_passing_record(
     -------
     DeploymentRecord or None
     """
-    p = Path(path)
-    if not p.is_file():
-        return None
-    records = []
-    for no, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            records.append(DeploymentRecord(**json.loads(line)))
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise ValueError(f"{p}: line {no} is not a deployment record ({exc}).") from exc
+    records = read_records(path)
     ids = [r.id for r in records]
     if before is not None and before in ids:
         records = records[: ids.index(before)]

@@ -23,6 +23,7 @@ __all__ = [
     "compare_records",
     "machine_speed_ms",
     "previous_record",
+    "read_records",
     "record_deployment",
 ]
 
@@ -121,6 +122,42 @@ def append_record(path: str | os.PathLike[str], record: DeploymentRecord) -> Pat
     return p
 
 
+def read_records(path: str | os.PathLike[str]) -> list[DeploymentRecord]:
+    """Every record of the JSON-lines log at ``path``, in order (empty when it is missing).
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    list of DeploymentRecord
+
+    Raises
+    ------
+    ValueError
+        Naming the line that is not JSON or not a deployment record.
+    """
+    p = Path(path)
+    if not p.is_file():
+        return []
+    records = []
+    for no, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"{p}: line {no} is not a deployment record (not JSON: {exc.msg})."
+            ) from exc
+        try:
+            records.append(DeploymentRecord(**data))
+        except TypeError as exc:
+            raise ValueError(f"{p}: line {no} is not a deployment record ({exc}).") from exc
+    return records
+
+
 def previous_record(path: str | os.PathLike[str], target: str) -> DeploymentRecord | None:
     """The last record for ``target`` in the log, or None.
 
@@ -136,18 +173,10 @@ def previous_record(path: str | os.PathLike[str], target: str) -> DeploymentReco
     DeploymentRecord or None
     """
     p = Path(path)
-    if not p.is_file():
-        return None
     last = None
-    for no, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{p}: line {no} is not JSON ({exc.msg}).") from exc
-        if data.get("target") == target:
-            last = DeploymentRecord(**data)
+    for record in read_records(p):
+        if record.target == target:
+            last = record
     return last
 
 
