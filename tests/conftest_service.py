@@ -2,7 +2,9 @@
 a throw-away PostgreSQL cluster.  Test modules import what they use from here explicitly.
 
 - ``backend``: "sqlite" or "postgresql" (session-scoped parameter; PostgreSQL tests are
-  skipped, with the reason, when no server can be started).
+  skipped, with the reason, when no server can be started).  The PostgreSQL runs are marked
+  slow: a cluster per test process and a database per server cost the fast tier ~15 % of
+  its time, and every test still runs on SQLite there.
 - ``postgres``: a temporary cluster started with ``initdb``/``pg_ctl`` (as the ``postgres``
   user when the tests run as root), or the server at ``$ARDLIB_TEST_POSTGRES_URL``.
 - ``api_server``: one live server per backend (auth off, rate limit off, CORS allowing
@@ -215,7 +217,9 @@ def postgres(request: pytest.FixtureRequest) -> Postgres:
     return server
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)]
+)
 def backend(request: pytest.FixtureRequest) -> str:
     """The database backend a test runs against."""
     return str(request.param)

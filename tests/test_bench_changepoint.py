@@ -77,6 +77,7 @@ def test_rank_test_keeps_its_level_on_flat_noise():
     assert 2 <= alarms <= 19
 
 
+@pytest.mark.slow  # 100 seeded histories (~1 s); the tests below find single steps
 def test_detection_rate_of_a_25_percent_step():
     detected = spurious = 0
     for seed in range(100):

@@ -9,12 +9,14 @@ the missing-package message, the pairing guard and the analysis run without the 
 from __future__ import annotations
 
 import sys
+import types
 import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from test_study_support import InlineExecutor
 
 from ardlib.bench import PEERS, compare_peers, peer_study
 from ardlib.objectives import get_problem
@@ -56,6 +58,11 @@ def _peer(name: str, **kw: Any) -> Any:
 def test_missing_peer_names_the_extra(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     cls, module, _ = ADAPTERS[name]
     monkeypatch.setitem(sys.modules, module, None)  # makes `import module` fail
+    if name == "botorch":  # torch, imported first, stays importable: a stand-in, as
+        # importing the real one takes seconds and is not what this test is about
+        stand_in = types.ModuleType("torch")
+        monkeypatch.setattr(stand_in, "set_num_threads", lambda n: None, raising=False)
+        monkeypatch.setitem(sys.modules, "torch", stand_in)
     planner = cls(bounds=[[0.0, 1.0], [0.0, 1.0]], rng=0)
     with pytest.raises(ImportError, match=r"pip install -e \.\[peers\]"):
         planner.ask()
@@ -94,6 +101,11 @@ def test_peer_study_names_bad_arguments() -> None:
     ]
 
 
+def _run(study: Study, path: Path) -> Any:
+    """Run ``study`` in this thread (a process pool would add only its start-up time)."""
+    return study.run(path, executor=InlineExecutor(), progress=False)
+
+
 def _study(other: str, cls: str, **params: Any) -> Study:
     return Study(
         problems=["branin"],
@@ -110,7 +122,7 @@ def _study(other: str, cls: str, **params: Any) -> Study:
 
 def test_compare_peers_pairs_timings_and_regret(tmp_path: Path) -> None:
     # A Sobol planner with the same rng asks BO's initial design, so it pairs with it.
-    result = _study("sobol", "ardlib.planners.Sobol").run(tmp_path, max_workers=1, progress=False)
+    result = _run(_study("sobol", "ardlib.planners.Sobol"), tmp_path)
     table = compare_peers(result).table
     row = table.iloc[0]
     assert len(table) == 1 and (row.problem, row.peer, row.n) == ("branin", "sobol", 6)
@@ -122,9 +134,7 @@ def test_compare_peers_pairs_timings_and_regret(tmp_path: Path) -> None:
 
 
 def test_compare_peers_refuses_unpaired_initial_designs(tmp_path: Path) -> None:
-    result = _study("random", "ardlib.planners.RandomSearch").run(
-        tmp_path, max_workers=1, progress=False
-    )
+    result = _run(_study("random", "ardlib.planners.RandomSearch"), tmp_path)
     with pytest.raises(RuntimeError, match="different initial design"):
         compare_peers(result)
 

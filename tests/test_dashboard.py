@@ -348,7 +348,8 @@ def test_saves_a_real_full_page_png(good_run: tuple[BrowserResult, Site]) -> Non
 
 
 # ---- a fresh service: empty listings ------------------------------------------------------
-@needs_browser  # in the fast tier: `ardlib smoke` on a new deployment depends on it
+@needs_browser  # `ardlib smoke` on a new deployment depends on it
+@pytest.mark.slow  # two browser launches; the fast tier keeps the main render (good_run)
 def test_a_fresh_service_passes_with_every_panel_saying_it_has_no_data() -> None:
     site = Site(api=_api([], [], []))
     with serve(site) as base:
@@ -410,6 +411,7 @@ def _broken_script(old: str, new: str) -> tuple[str, bytes]:
 
 
 @needs_browser
+@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
 @pytest.mark.parametrize(
     ("old", "new", "chart"),
     [
@@ -417,11 +419,7 @@ def _broken_script(old: str, new: str) -> tuple[str, bytes]:
             "if (experiments.length === 0) return", "if (true) return", "chart-status", id="lies"
         ),
         pytest.param(  # never draws: the panel keeps "Loading..."
-            'render("chart-methods", drawMethods, "runs");',
-            "",
-            "chart-methods",
-            id="skips",
-            marks=pytest.mark.slow,  # a browser launch each; the fast tier keeps "lies"
+            'render("chart-methods", drawMethods, "runs");', "", "chart-methods", id="skips"
         ),
     ],
 )
@@ -483,6 +481,7 @@ def test_awkward_but_valid_records_are_drawn_without_errors(tmp_path: Path) -> N
 
 
 @needs_browser
+@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
 def test_a_script_error_is_captured_and_fails() -> None:
     site = Site()
     site.files["/analytics.html"] = _page_with('<script src="static/boom.js"></script>')

@@ -274,6 +274,7 @@ def test_only_one_metric_offered_when_only_one_present(study: pd.DataFrame) -> N
     assert [v for _, v in ex.controls["metric"].options] == ["regret_rec"]
 
 
+@pytest.mark.slow  # 21 redraws to PNG (~2 s); the other tests redraw a few times each
 def test_no_figures_leak(explorer: Explorer) -> None:
     before = plt.get_fignums()
     old = weakref.ref(explorer.figure)

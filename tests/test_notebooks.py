@@ -21,8 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SMOKE_PARAMS = Path(__file__).with_name("notebook_smoke_params.yaml")
 SMOKE_STUDIES = Path(__file__).with_name("notebook_smoke_studies.yaml")
-# Notebooks whose smoke run takes more than 20 s go here (they then run in the slow tier).
-SLOW: set[str] = {"validation", "deployment", "benchmark"}
+# Notebooks whose smoke run is slow go here (they then run in the slow tier): more than 20 s,
+# or, for problems (about 6 s: a kernel and every registered problem), more than the fast
+# tier can afford; test_reports_run keeps run_report's kernel path in the fast tier.
+SLOW: set[str] = {"validation", "deployment", "benchmark", "problems"}
 
 
 def _smoke_params() -> dict[str, Any]:

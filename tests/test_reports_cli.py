@@ -69,6 +69,7 @@ def test_report_uses_the_params_section_and_overrides(
     assert "demo: passed in" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # a Jupyter kernel; exit 1 stays fast in test_catalog_failure_exits_1
 def test_failed_report_exits_1_with_one_line(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -129,6 +130,7 @@ def test_report_index(repo: Path, two_problems: None) -> None:
     assert '<a href="problems.html">problems</a>' in page
 
 
+@pytest.mark.slow  # two Jupyter kernels; the fast tier keeps `report demo` and the index
 def test_report_all_runs_everything_then_the_index(
     repo: Path, two_problems: None, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -125,6 +125,7 @@ def test_a_figure_shown_twice_is_found(tmp_path: Path, outputs: list[Any], probl
     assert any(p.startswith(problem) for p in problems), problems
 
 
+@pytest.mark.slow  # a Jupyter kernel; the checks above run on stored outputs
 def test_a_figure_left_open_in_a_real_kernel_is_found(tmp_path: Path) -> None:
     """The mechanism itself: a figure displayed and left open is drawn again at the end of
     the cell; ``Report.figure`` closes it."""

@@ -73,12 +73,14 @@ def test_runs_in_the_repo_root_with_typed_parameters_and_this_python(repo: Path)
     assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
 
 
+@pytest.mark.slow  # a Jupyter kernel (~1-2 s); the fast tier keeps the typed-parameters run
 def test_defaults_apply_without_parameters(repo: Path) -> None:
     run_report("info", notebooks_dir=repo / "notebooks", out_dir=repo / "reports")
     info = json.loads((repo / "reports" / "metrics" / "info.json").read_text())
     assert (info["budget"], info["label"]) == (10, "x")
 
 
+@pytest.mark.slow  # a Jupyter kernel (~1-2 s); the fast tier keeps the typed-parameters run
 def test_cwd_can_be_chosen(repo: Path, tmp_path: Path) -> None:
     sandbox = tmp_path / "sandbox"
     sandbox.mkdir()
@@ -99,6 +101,7 @@ def test_failure_renders_html_then_raises(repo: Path) -> None:
     assert "AssertionError" in page and "check failed: 3 of 20" in page
 
 
+@pytest.mark.slow  # a Jupyter kernel (~1-2 s); the fast tier keeps the failing run
 def test_timeout_is_a_failure(repo: Path) -> None:
     _notebook(repo / "notebooks" / "slow.ipynb", "import time\ntime.sleep(30)")
     with pytest.raises(ReportFailed, match="CellTimeoutError") as err:

@@ -86,6 +86,8 @@ def test_bands_cover_every_step_where_two_replicates_have_a_value() -> None:
 
 
 def test_summarize_study_describes_a_saved_study(tmp_path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
     from ardlib.objectives import GaussianNoise
     from ardlib.reports import summarize_study
     from ardlib.study import NoiseSpec, PlannerSpec, ProblemSpec, Study, load_study
@@ -101,7 +103,8 @@ def test_summarize_study_describes_a_saved_study(tmp_path) -> None:
         budget=8,
         master_seed=3,
     )
-    result = study.run(tmp_path / "store", max_workers=1, progress=False)
+    with ThreadPoolExecutor(1) as pool:  # a process pool would add seconds of start-up
+        result = study.run(tmp_path / "store", executor=pool, progress=False)
     saved = load_study(result.save(tmp_path / "tiny.parquet"))
     s = summarize_study(saved, n_resamples=199, rng=1)
     assert (s.name, s.problem, s.budget, s.replicates) == ("tiny", "branin", 8, 6)

@@ -13,7 +13,7 @@ import hmac
 import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -25,6 +25,9 @@ from ardlib.deploy._browser import CHROMIUM_ARGS, check_dashboard
 from ardlib.deploy._smoke_checks import Probe, check_read_protection
 from ardlib.service import Settings, create_app
 from ardlib.service._cli import _environment
+
+if TYPE_CHECKING:
+    from conftest_service import LiveServer
 
 # The shared fixtures (serve_app, settings_for, allowed_origin, ...), loaded explicitly.
 pytest_plugins = ["conftest_service"]
@@ -57,12 +60,23 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'service.db'}"
 
 
-@pytest.fixture
-def protected(sqlite_url: str, serve_app: Any, settings_for: Any) -> Iterator[str]:
-    """A live service protecting reads, with a write key and a read key."""
-    settings = settings_for(sqlite_url, api_key=KEY, protect_reads=True, read_key=READ_KEY)
+@pytest.fixture(scope="module")
+def protected_server(
+    serve_app: Any, settings_for: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A live service protecting reads, with a write key and a read key; shared by the
+    module's tests (starting and stopping a server costs ~0.3 s each)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('protected') / 'service.db'}"
+    settings = settings_for(url, api_key=KEY, protect_reads=True, read_key=READ_KEY)
     with serve_app(create_app(settings)) as server:
-        yield server.url
+        yield server
+
+
+@pytest.fixture
+def protected(protected_server: LiveServer) -> str:
+    """The shared protected service's URL, its tables just emptied."""
+    protected_server.wipe()
+    return protected_server.url
 
 
 # -- the service -----------------------------------------------------------------------------

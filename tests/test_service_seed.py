@@ -50,6 +50,7 @@ def _monotone(values: list[float | None], goal: str) -> bool:
     return bool(np.all(steps <= 1e-12))
 
 
+@pytest.mark.slow  # every demo campaign at full budget (~2 s a backend); the small one stays fast
 def test_seed_demo_stores_real_campaigns(
     new_database_url: str, read_back: Callable[[str], dict[str, Any]]
 ) -> None:

@@ -189,6 +189,7 @@ sys.exit(run_service_command(ap.parse_args(sys.argv[1:])))
 """
 
 
+@pytest.mark.slow  # `ardlib serve` in a subprocess; the live-server tests serve the app in-process
 def test_serve_command_runs_the_service_until_interrupted(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -128,6 +128,7 @@ def test_holm_family_spans_all_problems_and_noises():
     )
 
 
+@pytest.mark.slow  # 60 studies (~2 s); test_stats_holm checks the Holm step itself
 def test_aa_studies_rarely_declare_a_difference():
     # 60 A/A studies (3 identical planners, 4 problems, 12 comparisons each): the
     # family-wise false-positive rate must stay <= alpha (+ 3 Monte-Carlo sd); without

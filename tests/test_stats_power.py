@@ -102,6 +102,7 @@ def test_normal_t_power_agrees_with_simulated_t_tests(delta: float, alternative:
     assert dict(res.curve)[res.n] >= 0.8 > dict(res.curve)[res.n - 1]
 
 
+@pytest.mark.slow  # ~4-9 s: 20,000 simulated signed-rank tests at every n of six searches
 def test_normal_answers_are_the_same_every_time_and_grow_with_smaller_effects():
     pilot = standardized(40, 0.5)
     assert replicates_for_power_normal(pilot) == replicates_for_power_normal(pilot)
@@ -111,6 +112,7 @@ def test_normal_answers_are_the_same_every_time_and_grow_with_smaller_effects():
     assert capped.n is None and capped.power < 0.2
 
 
+@pytest.mark.slow  # ~1-4 s: 20,000 simulated signed-rank tests at each n up to 35 pairs
 def test_simulation_agrees_with_the_normal_model_for_normal_differences():
     # Resampling a large normal pilot and simulating the normal model size the same study.
     pilot = standardized(3000, 0.5, seed=9)

@@ -36,6 +36,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> StudyResult:
     return small_study().run(tmp_path_factory.mktemp("ref"), max_workers=1, progress=False)
 
 
+@pytest.mark.slow  # a second process pool (~2-4 s); the fast tier compares threads and fork
 def test_one_and_two_workers_write_byte_identical_files(
     reference: StudyResult, tmp_path: Path
 ) -> None:
@@ -104,9 +105,12 @@ def test_planners_in_a_cell_share_noise_and_initial_seed(reference: StudyResult)
 def test_same_seed_same_bytes_other_seed_other_results(
     reference: StudyResult, tmp_path: Path
 ) -> None:
-    again = small_study().run(tmp_path / "again", max_workers=1, progress=False)
+    # On a thread pool: the default executor's process start-up (seconds) is not the point
+    # here, and test_any_executor_thread_pool_gives_the_same_bytes pins the executor.
+    with ThreadPoolExecutor(1) as pool:
+        again = small_study().run(tmp_path / "again", executor=pool, progress=False)
+        other = small_study(master_seed=1).run(tmp_path / "other", executor=pool, progress=False)
     assert again.digest == reference.digest
-    other = small_study(master_seed=1).run(tmp_path / "other", max_workers=1, progress=False)
     assert other.digest != reference.digest
     assert other.results["x"].tolist() != reference.results["x"].tolist()
 
@@ -153,20 +157,23 @@ def test_a_crashed_cell_keeps_completed_cells_and_the_rerun_finishes(tmp_path: P
     params = {"flag": str(flag), "fail_seed": derive_seed(last.seed, "planner")}
     study = small_study(planners=[RANDOM, PlannerSpec("unstable", Flaky, params)])
     store = ResultStore(tmp_path / "store")
-    with pytest.raises(
-        CellError,
-        match=r"problem='sphere', noise='offset', planner='unstable', "
-        r"replicate=1.*RuntimeError: simulated crash",
-    ) as info:
-        study.run(store, max_workers=1, progress=False)
-    assert info.value.cell.hash == study.cells()[-1].hash and info.value.n_failed == 1
-    assert isinstance(info.value.__cause__, RuntimeError)
-    stored = sorted(p.name for p in (store.root / "cells").iterdir())
-    assert len(stored) == 15 and f"{last.hash}.parquet" not in stored
-    assert not flag.exists()
-    resumed = study.run(store, max_workers=1, progress=False)
-    assert (resumed.n_computed, resumed.n_cached) == (1, 15)
-    clean = study.run(tmp_path / "clean", max_workers=1, progress=False)
+    # One thread, so cells run in order as on one default worker (whose process start-up
+    # would triple this test's time; the default executor is covered by the tests above).
+    with ThreadPoolExecutor(1) as pool:
+        with pytest.raises(
+            CellError,
+            match=r"problem='sphere', noise='offset', planner='unstable', "
+            r"replicate=1.*RuntimeError: simulated crash",
+        ) as info:
+            study.run(store, executor=pool, progress=False)
+        assert info.value.cell.hash == study.cells()[-1].hash and info.value.n_failed == 1
+        assert isinstance(info.value.__cause__, RuntimeError)
+        stored = sorted(p.name for p in (store.root / "cells").iterdir())
+        assert len(stored) == 15 and f"{last.hash}.parquet" not in stored
+        assert not flag.exists()
+        resumed = study.run(store, executor=pool, progress=False)
+        assert (resumed.n_computed, resumed.n_cached) == (1, 15)
+        clean = study.run(tmp_path / "clean", executor=pool, progress=False)
     assert clean.digest == resumed.digest
 
 

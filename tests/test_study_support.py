@@ -128,6 +128,19 @@ class Flaky(RandomSearch):
         return super()._ask(n)
 
 
+class InlineExecutor(Executor):
+    """Runs every submission at once in the submitting thread: no process start-up and no
+    thread hand-off, for tests whose point is not the executor."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
 class CountingExecutor(Executor):
     """Delegates to another executor and records the first argument of every submission."""
 
