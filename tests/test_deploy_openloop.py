@@ -138,7 +138,7 @@ def test_waiting_for_a_connection_behind_a_slowed_proxy_counts(service: Any) -> 
     assert len(s) == 10 and (s["status"] == 200).all()
     assert (s["wire_ms"] >= 50).all() and (s["latency_ms"] >= s["wire_ms"]).all()
     waited = (s["latency_ms"] - s["wire_ms"]).to_numpy()
-    assert waited[-1] > waited[0] + 120 and np.corrcoef(np.arange(10), waited)[0, 1] > 0.9
+    assert waited[-1] > waited[0] + 120 and np.corrcoef(np.arange(10), waited)[0, 1] > 0.8
     assert result.table["p99_ms"].iloc[0] > result.table["wire_p99_ms"].iloc[0] + 150
 
 
