@@ -54,7 +54,7 @@ lab: $(STAMP)
 
 ## lock: re-resolve the lock file (needs pip-tools in the venv)
 lock:
-	$(BIN)/python -m piptools compile --generate-hashes --allow-unsafe --extra dask --extra reports --extra client --extra service --extra browser --extra bench --extra provenance --extra lab --extra dev --strip-extras -o requirements/lock.txt pyproject.toml
+	$(BIN)/python -m piptools compile --generate-hashes --allow-unsafe --extra dask --extra reports --extra client --extra service --extra browser --extra bench --extra provenance --extra lab --extra testsel --extra dev --strip-extras -o requirements/lock.txt pyproject.toml
 
 clean-venv:
 	rm -rf $(VENV)
