@@ -38,8 +38,10 @@ report: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 
 ## report-paper: the full-size studies (100 Branin replicates, 50 per lab problem, budget 100)
-PAPER_SET := -S studies.branin.replicates=100 \
-	$(foreach s,hartmann6 emulator_crossed_barrel emulator_fullerenes emulator_hplc emulator_photo_pce10 emulator_suzuki,-S studies.$(s).replicates=50 -S studies.$(s).budget=100)
+# every study of params.yaml but branin is a lab problem (a dataset added there is included)
+PAPER_LABS = $(shell $(BIN)/python -c "import yaml; print(*[s for s in yaml.safe_load(open('params.yaml'))['studies'] if s != 'branin'])")
+PAPER_SET = -S studies.branin.replicates=100 \
+	$(foreach s,$(PAPER_LABS),-S studies.$(s).replicates=50 -S studies.$(s).budget=100)
 report-paper: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc exp run $(PAPER_SET)
 

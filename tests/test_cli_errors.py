@@ -34,7 +34,7 @@ SOURCE_ROOT = str(Path(ardlib.__file__).resolve().parents[1])
 
 # One bad invocation per leaf subcommand (arguments after ``ardlib``).
 CASES: dict[str, list[str]] = {
-    "problems": ["problems"],  # run where there is no data folder
+    "problems": ["problems", "--nosuch"],  # lists analytic problems when no data is found
     "report": ["report", "validation", "-p", "sentinel_budget", "abc", "--notebooks", NOTEBOOKS],
     "report-index": ["report-index", "--out", "nosuch"],
     "report-all": ["report-all", "--params-file", "nosuch.yaml", "--notebooks", NOTEBOOKS],

@@ -124,3 +124,46 @@ def test_display_labels(name: str, label: str) -> None:
     from ardlib.reports import display_label
 
     assert display_label(name) == label
+
+
+def test_table_hides_the_index_and_shows_human_labels() -> None:
+    import pandas as pd
+
+    from ardlib.reports import table
+
+    frame = pd.DataFrame(
+        {"noise": ["sd0.5", "sd0"], "planner_a": ["gpbo", "alpha"], "p": [0.000123456, 0.5]},
+        index=[7, 9],
+    )
+    html = table(frame).to_html()
+    assert ">GP-BO<" in html and ">alpha<" in html  # unknown labels unchanged
+    assert "\N{GREEK SMALL LETTER SIGMA} = 0.5" in html and ">noise-free<" in html
+    assert ">0.0001235<" in html
+    assert ">7<" not in html and ">9<" not in html  # no index column
+    kept = table(frame.set_index("planner_a"), index="planner").to_html()
+    assert ">planner<" in kept and ">GP-BO<" in kept  # a named index becomes a column
+    assert list(frame["planner_a"]) == ["gpbo", "alpha"]  # the caller's frame is unchanged
+
+
+@pytest.mark.parametrize(("columns", "width"), [(1, 3.5), (2, 7.16)])
+def test_paper_style_column_widths_and_embedded_fonts(
+    columns: int, width: float, tmp_path: Path
+) -> None:
+    with paper_style(columns):
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [1, 0], label="GP-BO")
+        ax.set_xlabel("evaluations")
+        assert tuple(fig.get_size_inches()) == (width, round(width * 0.75, 2))
+        pdf, _ = save_figure(fig, "fig", tmp_path)
+    plt.close(fig)
+    data = pdf.read_bytes()
+    assert b"/FontFile2" in data  # TrueType font embedded, not referenced
+    assert b"/Subtype /Image" not in data  # lines and text are vectors, not a raster
+
+
+def test_paper_style_rejects_other_widths() -> None:
+    with (
+        pytest.raises(ValueError, match="'columns' parameter of paper_style must be 1 or 2"),
+        paper_style(3),
+    ):
+        pass

@@ -24,9 +24,12 @@ from ._analytic import (
 )
 from ._base import Goal, Objective
 from ._datasets import (
+    BOUNDS_RTOL,
     DATASET_NAMES,
     Dataset,
+    csv_to_dataset,
     import_datasets,
+    import_from_params,
     list_datasets,
     load_dataset,
     replicate_noise_sd,
@@ -56,6 +59,7 @@ from ._reference import reference_gradient, reference_value
 from ._registry import get_problem, list_problems, register_problem
 
 __all__ = [
+    "BOUNDS_RTOL",
     "DATASET_NAMES",
     "SCALE_FLOOR",
     "Ackley",
@@ -97,8 +101,10 @@ __all__ = [
     "Zakharov",
     "build_emulators",
     "check_ground_truth",
+    "csv_to_dataset",
     "get_problem",
     "import_datasets",
+    "import_from_params",
     "list_datasets",
     "list_problems",
     "load_dataset",

@@ -11,6 +11,7 @@ Mixture datasets are served as a :class:`~ardlib.objectives.SimplexEmulator`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -19,7 +20,7 @@ from typing import Any
 
 from .._validation import check_real
 from ._base import Objective
-from ._datasets import DATASET_NAMES, default_data_root
+from ._datasets import default_data_root, list_datasets
 from ._emulators import Emulator, SimplexEmulator
 
 __all__ = ["build_emulators", "load_emulator"]
@@ -72,7 +73,8 @@ def build_emulators(
         Folder for the ``<name>.json`` artifacts (default: ``$ARDLIB_EMULATOR_DIR``, else
         ``data/emulators`` in the working directory); created if missing.
     names : sequence of str, optional
-        Datasets to build; default all of :data:`~ardlib.objectives.DATASET_NAMES`.
+        Datasets to build; default every dataset under ``data_root``
+        (:func:`~ardlib.objectives.list_datasets`).
     min_r2 : float, default 0.7
         Cross-validated R^2 floor; a dataset below it raises and nothing more is built.
     rng : int, default 0
@@ -93,7 +95,11 @@ def build_emulators(
     check_real(min_r2, "min_r2", owner="build_emulators", high=1.0)
     out = Path(out_dir) if out_dir is not None else default_emulator_dir()
     metrics: dict[str, dict[str, Any]] = {}
-    for name in names if names is not None else DATASET_NAMES:
+    chosen = list(names) if names is not None else list_datasets(data_root)
+    if not chosen:
+        where = data_root if data_root is not None else default_data_root()
+        raise FileNotFoundError(f"No dataset to build an emulator of under {str(where)!r}.")
+    for name in chosen:
         emu = Emulator.fit(name, data_root=data_root, min_r2=min_r2, rng=rng)
         path = emu.save(out / f"{name}.json")
         metrics[name] = _metrics(emu, path)
@@ -155,5 +161,18 @@ def emulator_problem(
 
 
 def registry_factories() -> dict[str, Callable[..., Objective]]:
-    """``{"emulator:<name>": factory}`` for every dataset, for the problem registry."""
-    return {f"emulator:{name}": partial(emulator_problem, name) for name in DATASET_NAMES}
+    """``{"emulator:<name>": factory}`` for the problem registry: every dataset under the
+    default data root (:func:`~ardlib.objectives.list_datasets`) and every saved emulator
+    (``<name>.json`` in :func:`default_emulator_dir`), looked up again on every call so a
+    dataset imported later is found.  Nothing when neither folder exists."""
+    names: set[str] = set()
+    folder = default_emulator_dir()
+    if folder.is_dir():
+        names |= {p.stem for p in folder.glob("*.json") if p.stem != "metrics"}
+    with contextlib.suppress(FileNotFoundError):  # no data folder here
+        names |= set(list_datasets())
+    return {
+        f"emulator:{name}": partial(emulator_problem, name)
+        for name in sorted(names)
+        if name.isidentifier() and name.islower()
+    }

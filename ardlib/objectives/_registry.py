@@ -6,8 +6,9 @@ analytic functions and data-fitted emulators register the same way::
     register_problem("my_emulator", MyEmulator)
     problem = get_problem("my_emulator", dataset="suzuki")
 
-The analytic benchmarks of :mod:`ardlib.objectives._analytic` are registered on import,
-and so are the emulators of the laboratory datasets, as ``"emulator:<dataset>"`` (built or
+The analytic benchmarks of :mod:`ardlib.objectives._analytic` are registered on import;
+the emulators of the laboratory datasets found from the working directory are registered
+as ``"emulator:<dataset>"`` on import and again whenever a name is looked up (built or
 loaded on first use; see :mod:`ardlib.objectives._emulator_build`).
 """
 
@@ -70,13 +71,25 @@ def register_problem(name: str, factory: ProblemFactory, *, replace: bool = Fals
     _REGISTRY[name] = factory
 
 
+def _discover_emulators() -> None:
+    """Register ``emulator:<name>`` for datasets imported or built since the last call."""
+    for name, factory in _emulator_build.registry_factories().items():
+        _REGISTRY.setdefault(name, factory)
+
+
 def list_problems() -> list[str]:
     """Names of all registered problems, sorted.
+
+    ``emulator:<name>`` is listed for every dataset found from the working directory: a
+    saved emulator in ``data/emulators`` (or ``$ARDLIB_EMULATOR_DIR``), a dataset folder
+    under the default data root (``$ARDLIB_DATA_DIR``, ``data/raw``, else the shared
+    datasets; see :mod:`ardlib.objectives._datasets`).
 
     Returns
     -------
     list of str
     """
+    _discover_emulators()
     return sorted(_REGISTRY)
 
 
@@ -102,9 +115,18 @@ def get_problem(name: str, **kwargs: Any) -> Objective:
         parameter of that problem, or if the problem rejects a value (e.g. ``dim=0``).
     """
     factory = _REGISTRY.get(name) if isinstance(name, str) else None
+    if factory is None and isinstance(name, str) and name.startswith("emulator:"):
+        _discover_emulators()
+        factory = _REGISTRY.get(name)
     if factory is None:
         close = difflib.get_close_matches(str(name), _REGISTRY, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
+        if str(name).startswith("emulator:"):
+            hint += (
+                " Emulators exist for the datasets under the default data root (data/raw or "
+                "$ARDLIB_DATA_DIR) and the saved ones in data/emulators ($ARDLIB_EMULATOR_DIR); "
+                "import a dataset with 'ardlib data import'."
+            )
         raise ValueError(
             f"Unknown problem {name!r}.{hint} Valid names: {', '.join(list_problems())}."
         )
@@ -141,6 +163,4 @@ for _cls_name in _analytic.__all__:  # every analytic class, under its own ``nam
     _cls = getattr(_analytic, _cls_name)
     register_problem(_cls.name, _cls)
 del _cls, _cls_name
-for _name, _factory in _emulator_build.registry_factories().items():
-    register_problem(_name, _factory)
-del _name, _factory
+_discover_emulators()  # none when no data folder is found (an installed package, elsewhere)

@@ -8,7 +8,7 @@ from ._params import load_params
 from ._report import Check, Report
 from ._run import ReportFailed, ReportResult, run_report
 from ._schema import ParameterError, check_parameters, load_schema
-from ._style import display_label, paper_style, planner_color, save_figure
+from ._style import display_label, paper_style, planner_color, save_figure, table
 from ._validation import (
     ReproducibilityResult,
     SentinelResult,
@@ -53,5 +53,6 @@ __all__ = [
     "sentinel_check",
     "summarize_studies",
     "summarize_study",
+    "table",
     "write_index",
 ]

@@ -14,7 +14,7 @@ from typing import Any
 
 from .._palette import OKABE_ITO, planner_color
 
-__all__ = ["OKABE_ITO", "display_label", "paper_style", "planner_color", "save_figure"]
+__all__ = ["OKABE_ITO", "display_label", "paper_style", "planner_color", "save_figure", "table"]
 
 #: How figures and tables name ardlib's planner and noise labels (others stay as given).
 LABELS = {
@@ -53,6 +53,35 @@ def display_label(name: str) -> str:
     return LABELS.get(name, name)
 
 
+#: Columns whose values are planner or noise labels (shown through :func:`display_label`).
+LABEL_COLUMNS = ("planner", "planner_a", "planner_b", "winner", "loser", "noise", "method")
+
+
+def table(frame: Any, *, index: str | None = None, digits: int = 4) -> Any:
+    """A data frame as a report shows it: no index column, human labels, short numbers.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.  Its index is dropped unless ``index`` names it.
+    index : str, optional
+        Keep the index as a first column of this name (e.g. ``"dataset"``).
+    digits : int, default 4
+        Significant digits of floating-point cells (``{:.4g}``); integers and text stay.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Renders as HTML without the index, in notebooks and in the exported report.
+    """
+    shown = frame.rename_axis(index).reset_index() if index else frame.reset_index(drop=True)
+    for col in LABEL_COLUMNS:
+        if col in shown.columns:
+            shown[col] = shown[col].map(lambda v: display_label(v) if isinstance(v, str) else v)
+    floats = [c for c in shown.columns if shown[c].dtype.kind == "f"]
+    return shown.style.hide(axis="index").format(f"{{:.{digits}g}}", subset=floats, na_rep="")
+
+
 _RC: dict[str, Any] = {
     "font.size": 9,
     "axes.titlesize": 10,
@@ -78,18 +107,44 @@ _RC: dict[str, Any] = {
 }
 
 
+#: Figure widths in inches of one and of two journal columns (ACS, RSC, Elsevier: 3.3-3.5
+#: and 7.0-7.2 in).
+COLUMN_WIDTHS = {1: 3.5, 2: 7.16}
+
+
 @contextmanager
-def paper_style() -> Iterator[None]:
+def paper_style(columns: int = 1, *, aspect: float = 0.75) -> Iterator[None]:
     """Matplotlib settings for paper figures, restored on exit.
 
-    Font sizes 8-10 pt, 1.5 pt lines, no top or right spines, one-column figure size
-    (3.5 x 2.6 in), the Okabe-Ito colour cycle and TrueType fonts in PDF.  Use
+    Font sizes 8-10 pt, 1.5 pt lines, no top or right spines, the Okabe-Ito colour cycle,
+    and TrueType fonts embedded in PDF (vector output whose text stays editable).  Use
     :func:`planner_color` rather than the cycle when lines are planners.
+
+    Parameters
+    ----------
+    columns : {1, 2}, default 1
+        Figure width: one journal column (3.5 in) or two (7.16 in).
+    aspect : float, default 0.75
+        Height over width of the default figure size.
+
+    Raises
+    ------
+    ValueError
+        If ``columns`` is not 1 or 2, or ``aspect`` is not positive.
     """
     import matplotlib as mpl
     from cycler import cycler
 
-    rc: dict[Any, Any] = {**_RC, "axes.prop_cycle": cycler(color=list(OKABE_ITO))}
+    if columns not in COLUMN_WIDTHS:
+        raise ValueError(f"The 'columns' parameter of paper_style must be 1 or 2. Got {columns!r}.")
+    if not isinstance(aspect, (int, float)) or not aspect > 0:
+        raise ValueError(f"The 'aspect' parameter of paper_style must be > 0. Got {aspect!r}.")
+    width = COLUMN_WIDTHS[columns]
+    rc: dict[Any, Any] = {
+        **_RC,
+        "figure.figsize": (width, round(width * aspect, 2)),
+        "axes.prop_cycle": cycler(color=list(OKABE_ITO)),
+    }
     with mpl.rc_context(rc):
         yield
 

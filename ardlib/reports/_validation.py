@@ -372,16 +372,18 @@ def plot_convergence(bands: pd.DataFrame, *, problem: str, ylabel: str, log: boo
     Returns
     -------
     matplotlib.figure.Figure
+        One journal column wide (3.5 in) for one noise level, two (7.16 in) for more.
     """
     import matplotlib.pyplot as plt
 
-    from ._style import display_label, planner_color
+    from ._style import COLUMN_WIDTHS, display_label, planner_color
 
     b = bands[bands["problem"] == problem]
     noises = list(dict.fromkeys(b["noise"]))
-    fig, axes = plt.subplots(
-        1, len(noises), figsize=(2.6 * len(noises) + 0.6, 2.6), sharey=True, squeeze=False
-    )
+    # one panel: one journal column; more: two columns wide, panels side by side
+    width = COLUMN_WIDTHS[1] if len(noises) == 1 else COLUMN_WIDTHS[2]
+    height = 2.6 if len(noises) <= 3 else 2.2
+    fig, axes = plt.subplots(1, len(noises), figsize=(width, height), sharey=True, squeeze=False)
     for ax, noise in zip(axes[0], noises, strict=True):
         for planner, g in b[b["noise"] == noise].groupby("planner", sort=True):
             c = planner_color(str(planner))
