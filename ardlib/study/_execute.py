@@ -4,6 +4,13 @@ Workers receive only a :class:`CellSpec` (specs, no live objects) and return Arr
 this process alone writes to the store, as each cell completes.  A failing cell cancels
 the cells not yet started, lets running ones finish and be stored, and is re-raised as
 :class:`CellError` naming the cell.
+
+Cells are submitted longest first (:func:`cell_cost`): a GP-BO campaign costs hundreds of
+random-search campaigns, and one long cell started last keeps every other worker idle
+while it runs.  The order changes when results arrive, never what they are: each cell is
+seeded by its identity and the results are collected in the study's own cell order.
+:func:`scheduler_executor` connects to a dask.distributed scheduler (``local:N`` starts a
+``LocalCluster``), the ``--scheduler`` option of ``ardlib study run``.
 """
 
 from __future__ import annotations
@@ -27,7 +34,12 @@ from ._tables import with_identity
 if TYPE_CHECKING:
     from ._study import CellSpec, Study
 
-__all__ = ["CellError", "run_cell", "run_study"]
+__all__ = ["CellError", "cell_cost", "run_cell", "run_study", "scheduler_executor"]
+
+#: Planner classes whose asks cost O(1) (space-filling designs): their campaigns are cheap.
+_DESIGN_PLANNERS = frozenset(
+    {"ardlib.planners.RandomSearch", "ardlib.planners.Sobol", "ardlib.planners.LatinHypercube"}
+)
 
 
 class CellError(RuntimeError):
@@ -65,6 +77,81 @@ def run_cell(cell: CellSpec) -> tuple[pa.Table, pa.Table]:
         )
     ident = cell.identity()
     return with_identity(results, ident), with_identity(timings, ident)
+
+
+def cell_cost(cell: CellSpec) -> float:
+    """A relative cost estimate of a cell, for scheduling only (longest first).
+
+    A model-based planner refits on every ask, so its campaign grows roughly with the
+    square of the budget; a design planner's grows linearly.  The estimate orders the
+    submissions and nothing else.
+
+    Parameters
+    ----------
+    cell : CellSpec
+
+    Returns
+    -------
+    float
+        ``budget ** 2`` for model-based planners, ``budget / 100`` for design planners.
+    """
+    cls = cell.planner.cls
+    path = cls if isinstance(cls, str) else f"{cls.__module__}.{cls.__qualname__}"
+    path = path.replace("ardlib.planners._design.", "ardlib.planners.")
+    if path in _DESIGN_PLANNERS:
+        return cell.budget / 100.0
+    return float(cell.budget) ** 2
+
+
+def scheduler_executor(address: str) -> tuple[Executor, Any]:
+    """An executor on a dask.distributed cluster, and the client to close after use.
+
+    Parameters
+    ----------
+    address : str
+        A scheduler address (``tcp://host:8786``) or ``local:N`` for a ``LocalCluster`` of
+        ``N`` single-threaded worker processes on this machine.
+
+    Returns
+    -------
+    executor : concurrent.futures.Executor
+        ``client.get_executor()``: cells run as dask tasks, one per cell.
+    client : distributed.Client
+        Close it (``client.close()``; for ``local:N`` also its cluster) when done.
+
+    Raises
+    ------
+    ImportError
+        If dask.distributed is not installed (the ``dask`` extra).
+    ValueError
+        If ``address`` is neither ``local:N`` (N >= 1) nor a scheduler address.
+    """
+    if not isinstance(address, str) or not address:
+        raise ValueError(f"--scheduler must be 'local:N' or a scheduler address. Got {address!r}.")
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise ImportError("--scheduler needs dask.distributed: pip install 'ardlib[dask]'") from exc
+    if address.startswith("local:"):
+        count = address.split(":", 1)[1]
+        if not count.isdigit() or int(count) < 1:
+            raise ValueError(f"--scheduler local:N needs a worker count N >= 1. Got {address!r}.")
+        cluster = LocalCluster(
+            n_workers=int(count),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=40,
+        )
+        client = Client(cluster)
+    else:
+        if "://" not in address and ":" not in address:
+            raise ValueError(
+                f"--scheduler must be 'local:N' or a scheduler address such as "
+                f"tcp://host:8786. Got {address!r}."
+            )
+        client = Client(address, timeout="10s")
+    return client.get_executor(), client
 
 
 def _default_executor(max_workers: int | None, n_cells: int) -> ProcessPoolExecutor:
@@ -115,7 +202,8 @@ def _compute(
     pool = _default_executor(max_workers, len(cells)) if executor is None else executor
     futures: dict[Future[Any], CellSpec] = {}
     try:
-        for cell in cells:
+        # longest first; sorted() is stable, so equal costs keep the study's order
+        for cell in sorted(cells, key=cell_cost, reverse=True):
             futures[pool.submit(run_cell, cell)] = cell
         failure = _drain(futures, store, study_hash, bar)
     finally:
