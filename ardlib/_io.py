@@ -5,7 +5,8 @@
 - :func:`canonical_json`, :func:`sha256_json`, :func:`sha256_bytes`, :func:`sha256_file`:
   the digests that address studies, datasets and artifacts.
 - :func:`git`, :func:`git_revision`, :func:`revision_state`: the revision a result was
-  computed from, and what in the working tree differed from it.
+  computed from, and what in the working tree differed from it; :func:`resolve_commit`
+  and :func:`lock_differs` for tools that check out other revisions.
 - :func:`provenance`, :func:`machine_info`: what a stored record says it was built from.
 
 Every other module goes through these helpers, so there is one atomic-write rule, one JSON
@@ -144,6 +145,32 @@ def _git_raw(
             raise ValueError(f"git {' '.join(args)} failed in {cwd}: {proc.stderr.strip()}")
         return None
     return proc.stdout
+
+
+def resolve_commit(repo: PathLike, rev: str) -> str:
+    """The full commit id of ``rev`` (a branch, tag or commit) in the repository ``repo``.
+
+    Raises
+    ------
+    ValueError
+        If ``rev`` is not a non-empty string that cannot be read as an option, or git does
+        not know it (the message names both).
+    """
+    if not isinstance(rev, str) or not rev.strip() or rev.startswith("-"):
+        raise ValueError(f"The 'rev' parameter must name a git revision. Got {rev!r}.")
+    out = git("-C", str(repo), "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    if not out:
+        raise ValueError(f"Unknown revision {rev!r} in {repo} (git rev-parse failed).")
+    return out
+
+
+def lock_differs(a: PathLike, b: PathLike) -> bool:
+    """Whether two source trees lock different packages (``requirements/lock.txt``).
+
+    False when either tree has no lock file.
+    """
+    fa, fb = Path(a, "requirements", "lock.txt"), Path(b, "requirements", "lock.txt")
+    return fa.is_file() and fb.is_file() and fa.read_bytes() != fb.read_bytes()
 
 
 def git_revision(cwd: PathLike | None = None, *, short: bool = True) -> str:

@@ -44,7 +44,7 @@ from typing import Any
 
 import pandas as pd
 
-from .._io import git
+from .._io import git, lock_differs, resolve_commit
 from ._compare import compare_samples
 
 __all__ = ["RevisionComparison", "Runner", "compare_revisions", "resolve_revision"]
@@ -82,10 +82,7 @@ def resolve_revision(repo: str | os.PathLike[str], rev: str) -> str:
     """
     if rev == WORKTREE:
         return WORKTREE
-    try:
-        return _git(Path(repo), "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
-    except ValueError:
-        raise ValueError(f"Unknown revision {rev!r} in {repo} (git rev-parse failed).") from None
+    return resolve_commit(repo, rev)
 
 
 class Runner:
@@ -249,8 +246,7 @@ def _checkout(repo: Path, rev: str, into: Path, stack: ExitStack) -> Path:
 
 
 def _lock_note(base_src: Path, head_src: Path) -> list[str]:
-    a, b = base_src / "requirements" / "lock.txt", head_src / "requirements" / "lock.txt"
-    if a.is_file() and b.is_file() and a.read_bytes() != b.read_bytes():
+    if lock_differs(base_src, head_src):
         return [
             "requirements/lock.txt differs between the revisions; both were measured with "
             "this environment's packages."

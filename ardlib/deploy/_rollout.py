@@ -36,7 +36,7 @@ from typing import Any
 
 import httpx
 
-from .._io import git, utc_now
+from .._io import git, lock_differs, resolve_commit, utc_now
 from ._background import is_running, launch
 from ._deployments import (
     RunningDeployment,
@@ -88,15 +88,6 @@ class DeploymentResult:
         return self.record.passed
 
 
-def _resolve(root: Path, rev: str) -> str:
-    if not isinstance(rev, str) or not rev.strip() or rev.startswith("-"):
-        raise ValueError(f"The 'rev' parameter must name a git revision. Got {rev!r}.")
-    out = git("-C", str(root), "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
-    if not out:
-        raise ValueError(f"Unknown revision {rev!r} in {root} (git rev-parse failed).")
-    return out
-
-
 def _database(given: str | None, current: RunningDeployment | None, folder: Path) -> str:
     """The database URL to serve: ``given`` (a relative SQLite path made absolute), else the
     current deployment's, else ``sqlite:///<state>/service.db``."""
@@ -130,9 +121,7 @@ def _lock_notes(worktree: Path) -> list[str]:
     """Whether the revision locks other packages than those this environment runs."""
     import ardlib
 
-    here = Path(ardlib.__file__).resolve().parents[1] / "requirements" / "lock.txt"
-    there = worktree / "requirements" / "lock.txt"
-    if here.is_file() and there.is_file() and here.read_bytes() != there.read_bytes():
+    if lock_differs(Path(ardlib.__file__).resolve().parents[1], worktree):
         return [
             "requirements/lock.txt differs from this environment's; the revision runs with "
             "this environment's packages"
@@ -254,7 +243,7 @@ def deploy_revision(
     if port is not None and not (isinstance(port, int) and 1 <= port <= 65535):
         raise ValueError(f"The 'port' parameter must be an int from 1 to 65535. Got {port!r}.")
     root = repo_root(repo)
-    commit = _resolve(root, rev)
+    commit = resolve_commit(root, rev)
     folder = state_dir(repo, state)
     current = current_deployment(repo=repo, state=folder)
     if current is not None and current.api_key and not api_key:
