@@ -73,7 +73,7 @@ def test_cross_validation_meets_floor_and_is_calibrated(name: str) -> None:
 
 def test_below_floor_refuses_to_build() -> None:
     with pytest.raises(ValueError, match=r"dataset 'suzuki'.*R\^2 = 0\.9\d+.*min_r2 = 0\.999"):
-        Emulator.fit("suzuki", data_root=SHARED, min_r2=0.999)
+        Emulator.fit("suzuki", data_root=SHARED, min_r2=0.999, candidates=["identity"])
 
 
 def test_bad_settings() -> None:
@@ -94,11 +94,93 @@ def test_constructor_only_stores_a_fitted_state() -> None:
         optimizer=first.optimizers,
         rng=first.rng,
         build_seconds=1.0,
+        transform=first.transform_,
+        selection=first.selection_,
     )
     X = first.dataset.X[:20]
     np.testing.assert_array_equal(same.evaluate_true(X), first.evaluate_true(X))
     assert same.optimal_value == first.optimal_value and same.build_seconds_ == 1.0
     assert same.to_dict() == {**first.to_dict(), "build_seconds": 1.0}
+
+
+# Recorded with the code before output-model selection (same platform): an emulator that
+# keeps the identity model must not change, so existing studies keep their digests.
+BEFORE_SELECTION = {
+    "suzuki": {
+        "optimal_value": "0x1.7fa08d728b71ap+6",
+        "optimizer": [
+            "0x1.6800000000000p+6",
+            "0x1.095a5f414269cp+2",
+            "0x1.ccccccccccccdp+0",
+            "0x1.8000000000000p+1",
+        ],
+        "values": [
+            "0x1.5772ec9b92eaap+4",
+            "0x1.0c38977287187p+5",
+            "0x1.98612362cee6ap+5",
+            "0x1.95e26fc851dbcp+5",
+        ],
+        "var": [
+            "0x1.269976eb3a170p+2",
+            "0x1.07190f2389ba3p+2",
+            "0x1.090fc8b10c08fp+2",
+            "0x1.b2e0a739d72e6p+1",
+        ],
+    },
+    "fullerenes": {
+        "optimal_value": "0x1.ecbadbcc67f73p-1",
+        "optimizer": ["0x1.65bb4779699e4p+3", "0x1.1e333491544d9p+2", "0x1.98795bd924d4dp+6"],
+        "values": [
+            "0x1.dfa058fd5023fp-1",
+            "0x1.d423118fafd90p-1",
+            "0x1.c3a70e704025ep-1",
+            "0x1.ac5821e769e64p-1",
+        ],
+        "var": [
+            "0x1.88ad40672a8b1p-15",
+            "0x1.4124a490b4799p-15",
+            "0x1.ac461713c811bp-15",
+            "0x1.6cfbe3e91dc60p-15",
+        ],
+    },
+}
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_identity_emulators_are_unchanged_by_model_selection(name: str) -> None:
+    emu = built(name)
+    assert emu.model_ == "identity" and emu.selection_ is not None
+    assert [c.model for c in emu.selection_.candidates] == ["identity", "log", "yeo-johnson"]
+    X = np.random.default_rng(123).uniform(emu.bounds[:, 0], emu.bounds[:, 1], size=(4, emu.dim))
+    post = emu.predict(X)
+    got = {
+        "optimal_value": float(emu.optimal_value).hex(),
+        "optimizer": [float(v).hex() for v in emu.optimizers[0]],
+        "values": [float(v).hex() for v in emu.evaluate_true(X)],
+        "var": [float(v).hex() for v in post.var],
+    }
+    assert got == BEFORE_SELECTION[name]
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_optimum_support_is_recorded(name: str) -> None:
+    s = built(name).support_
+    assert 0 <= s.nearest_lengthscales < 1 and 0 < s.sd_ratio < 1 and not s.extrapolated
+
+
+def test_artifacts_before_model_selection_load_as_identity(tmp_path: Path) -> None:
+    emu = built("suzuki")
+    state = emu.to_dict()
+    for key in ("model", "selection"):
+        del state[key]
+    del state["optimum"]["support"]
+    path = tmp_path / "suzuki.json"
+    path.write_text(json.dumps(state))
+    old = Emulator.load(path, data_root=SHARED)
+    assert old.model_ == "identity" and old.selection_ is None
+    X = feasible(emu, np.random.default_rng(9), 50)
+    np.testing.assert_array_equal(old.evaluate_true(X), emu.evaluate_true(X))
+    assert old.optimal_value == emu.optimal_value and old.support_ == emu.support_
 
 
 @pytest.mark.slow  # a second suzuki build (~1 s); the fast tier builds each dataset once
@@ -108,6 +190,7 @@ def test_build_is_deterministic() -> None:
     np.testing.assert_array_equal(again.theta_, first.theta_)
     np.testing.assert_array_equal(again.optimizers, first.optimizers)
     assert again.cv_ == first.cv_
+    assert again.selection_ == first.selection_
 
 
 # ---------------------------------------------------------------------------- contract
@@ -240,6 +323,11 @@ def test_build_emulators_and_registry(tmp_path: Path) -> None:
     assert m["r2"] == saved["cv"]["r2"] >= 0.7
     assert m["optimal_value"] == saved["optimum"]["value"]
     assert m["n"] == 247 and m["noise_source"] == "gp" and m["build_seconds"] > 0
+    assert m["model"] == "identity" and m["model_lambda"] is None
+    assert [c["model"] for c in m["candidates"]] == ["identity", "log", "yeo-johnson"]
+    assert m["candidates"][0]["r2"] == m["r2"] and "identity unless" in m["selection_rule"]
+    assert m["optimum_extrapolated"] is False and m["optimum_sd_ratio"] > 0
+    assert saved["model"]["transform"] == "identity"
     problem = get_problem("emulator:suzuki", artifact_dir=tmp_path, data_root=SHARED)
     assert isinstance(problem, Emulator) and problem.name == "emulator:suzuki"
     assert problem.build_seconds_ == saved["build_seconds"]  # loaded, not rebuilt

@@ -35,6 +35,13 @@ from ._datasets import (
     replicate_noise_sd,
 )
 from ._emulator_build import build_emulators, load_emulator
+from ._emulator_select import (
+    CandidateScore,
+    ModelSelection,
+    OptimumSupport,
+    OutputTransform,
+    emulator_selection_rows,
+)
 from ._emulators import CVResult, Emulator, SimplexEmulator
 from ._ground_truth import (
     SCALE_FLOOR,
@@ -67,6 +74,7 @@ __all__ = [
     "Booth",
     "Branin",
     "CVResult",
+    "CandidateScore",
     "Compose",
     "Dataset",
     "DixonPrice",
@@ -86,11 +94,14 @@ __all__ = [
     "Levy",
     "McCormick",
     "Michalewicz",
+    "ModelSelection",
     "NoNoise",
     "NoiseModel",
     "Objective",
     "Observation",
+    "OptimumSupport",
     "OutlierNoise",
+    "OutputTransform",
     "Powell",
     "Rastrigin",
     "Rosenbrock",
@@ -102,6 +113,7 @@ __all__ = [
     "build_emulators",
     "check_ground_truth",
     "csv_to_dataset",
+    "emulator_selection_rows",
     "get_problem",
     "import_datasets",
     "import_from_params",

@@ -37,19 +37,27 @@ def default_emulator_dir() -> Path:
 def _metrics(emu: Emulator, path: Path) -> dict[str, Any]:
     cv = emu.cv_
     assert emu.optimizers is not None
+    sel = emu.selection_
     return {
         "n": emu.dataset.n,
         "dim": emu.dim,
         "goal": emu.goal,
+        "model": emu.model_,
+        "model_lambda": emu.transform_.to_dict()["lambda"],
         "r2": cv.r2,
         "rmse": cv.rmse,
         "coverage50": cv.coverage50,
         "coverage90": cv.coverage90,
+        "candidates": sel.table() if sel is not None else None,
+        "selection_rule": sel.rule if sel is not None else None,
         "noise_sd": emu.noise_sd,
         "noise_source": emu.noise_source,
         "gp_noise_sd": emu.gp_noise_sd_,
         "optimal_value": emu.optimal_value,
         "optimizer": emu.optimizers[0].tolist(),
+        "optimum_nearest_lengthscales": emu.support_.nearest_lengthscales,
+        "optimum_sd_ratio": emu.support_.sd_ratio,
+        "optimum_extrapolated": emu.support_.extrapolated,
         "build_seconds": emu.build_seconds_,
         "artifact": str(path),
     }

@@ -7,7 +7,8 @@
   ``O(m n d)`` time and bounded memory (the GP's own ``predict`` also computes the variance,
   ``O(m n^2)``), row by row in a fixed order, so a point's value does not depend on the
   other points of the batch.
-* :func:`cross_validate` runs grouped k-fold cross-validation.
+* :func:`cross_validate` runs grouped k-fold cross-validation (:func:`group_folds`,
+  :func:`cv_predict`, :func:`cv_result`: the same folds can score several output models).
 * :func:`search_optimum` finds the best posterior mean by many local gradient searches.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -179,12 +180,80 @@ class PosteriorMean:
         return self.y_mean + self.y_std * mu
 
 
-def _group_folds(Xu: Array, n_folds: int, rng: np.random.Generator) -> NDArray[np.intp]:
+def group_folds(Xu: Array, n_folds: int, rng: np.random.Generator) -> NDArray[np.intp]:
+    """Fold index (n,) of every row; rows with identical parameters share a fold."""
     _, inverse = np.unique(Xu, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
     n_groups = int(inverse.max()) + 1
     fold_of_group = rng.permutation(n_groups) % n_folds
     return np.asarray(fold_of_group[inverse], dtype=np.intp)
+
+
+class Transform(Protocol):
+    """A monotone output map (see :class:`~ardlib.objectives._emulator_select.OutputTransform`)."""
+
+    def forward(self, y: Array) -> Array: ...
+
+    def inverse(self, z: Array) -> Array: ...
+
+
+def cv_predict(
+    Xu: Array,
+    y: Array,
+    theta: Array,
+    folds: NDArray[np.intp],
+    *,
+    n_folds: int,
+    max_fit_points: int,
+    rng: np.random.Generator,
+    transform: Callable[[Array], Transform] | None = None,
+) -> tuple[Array, Array]:
+    """Held-out predictions of every row, fold by fold (see :class:`CVResult`).
+
+    ``transform(y_train)`` (fitted on the training rows only) maps the measurements the GP
+    models; ``theta`` is a warm start in that model's full-data units.
+
+    Returns
+    -------
+    mu : ndarray of shape (n,)
+        Held-out prediction (back-transformed median), original units.
+    z : ndarray of shape (n,)
+        ``|g(y) - mu_g| / sd_g`` on the model's scale: the row lies in the central
+        ``p`` predictive interval iff ``z <= ndtri((1 + p) / 2)`` (``g`` is monotone, so
+        this is also the back-transformed interval in original units).
+    """
+    mu = np.empty_like(y)
+    zabs = np.empty_like(y)
+    for k in range(n_folds):
+        test = folds == k
+        train = ~test
+        t = transform(y[train]) if transform is not None else None
+        y_train = t.forward(y[train]) if t is not None else y[train]
+        theta_k = fit_theta(Xu[train], y_train, max_fit_points=max_fit_points, rng=rng, warm=theta)
+        gp = condition(Xu[train], y_train, theta_k)
+        with single_threaded_blas():
+            post = gp.predict(Xu[test])
+        sd = np.sqrt(post.var + gp.noise_var_ * gp.y_std_**2)
+        if t is None:
+            mu[test] = post.mean
+            zabs[test] = np.abs(y[test] - post.mean) / sd
+        else:
+            mu[test] = t.inverse(post.mean)
+            zabs[test] = np.abs(t.forward(y[test]) - post.mean) / sd
+    return mu, zabs
+
+
+def cv_result(y: Array, mu: Array, zabs: Array, n_folds: int) -> CVResult:
+    """Pool held-out predictions (:func:`cv_predict`) into a :class:`CVResult`."""
+    resid = y - mu
+    return CVResult(
+        n_folds=n_folds,
+        n=int(y.shape[0]),
+        r2=float(1.0 - np.sum(resid**2) / np.sum((y - y.mean()) ** 2)),
+        rmse=float(np.sqrt(np.mean(resid**2))),
+        coverage50=float(np.mean(zabs <= _Z50)),
+        coverage90=float(np.mean(zabs <= _Z90)),
+    )
 
 
 def cross_validate(
@@ -197,28 +266,11 @@ def cross_validate(
     rng: np.random.Generator,
 ) -> CVResult:
     """Grouped k-fold cross-validation; see :class:`CVResult` for the procedure."""
-    folds = _group_folds(Xu, n_folds, rng)
-    mu = np.empty_like(y)
-    sd = np.empty_like(y)
-    for k in range(n_folds):
-        test = folds == k
-        train = ~test
-        theta_k = fit_theta(Xu[train], y[train], max_fit_points=max_fit_points, rng=rng, warm=theta)
-        gp = condition(Xu[train], y[train], theta_k)
-        with single_threaded_blas():
-            post = gp.predict(Xu[test])
-        mu[test] = post.mean
-        sd[test] = np.sqrt(post.var + gp.noise_var_ * gp.y_std_**2)
-    resid = y - mu
-    z = np.abs(resid) / sd
-    return CVResult(
-        n_folds=n_folds,
-        n=int(y.shape[0]),
-        r2=float(1.0 - np.sum(resid**2) / np.sum((y - y.mean()) ** 2)),
-        rmse=float(np.sqrt(np.mean(resid**2))),
-        coverage50=float(np.mean(z <= _Z50)),
-        coverage90=float(np.mean(z <= _Z90)),
+    folds = group_folds(Xu, n_folds, rng)
+    mu, zabs = cv_predict(
+        Xu, y, theta, folds, n_folds=n_folds, max_fit_points=max_fit_points, rng=rng
     )
+    return cv_result(y, mu, zabs, n_folds)
 
 
 # ------------------------------------------------------------------------- optimum search

@@ -9,16 +9,23 @@ built, and saved with it.
 
 Modelling choices
 -----------------
-* Inputs are scaled to the unit cube by the dataset's bounds; outputs are modelled as
-  measured.  A log transform of the positive measurements was tried and did not raise the
-  cross-validated R^2 of any dataset (crossed_barrel 0.80 -> 0.78, photo_pce10 0.84 ->
-  0.82, suzuki and fullerenes unchanged; hplc has zeros), so there is none.
+* Inputs are scaled to the unit cube by the dataset's bounds.  The output model is chosen
+  per dataset by grouped cross-validation on the same folds (:mod:`._emulator_select`):
+  the measurements as measured (``identity``), their ``log`` (strictly positive data) or
+  their ``yeo-johnson`` transform; ``identity`` is kept unless a candidate's CV R^2 in
+  original units is higher by ``margin`` (0.01).  The emulator's value is the
+  back-transformed posterior mean (the predictive median); the optimum search runs on the
+  transformed mean (the maps are monotone).  :attr:`Emulator.selection_` holds the table.
 * Hyperparameters are fitted on at most ``max_fit_points`` rows drawn by the seeded
   ``rng`` (speed); the GP is then conditioned on every row with them.
 * ``noise_sd`` is the pooled replicate standard deviation when the dataset repeats
   parameter rows (hplc, fullerenes, photo_pce10), else the GP's learned noise.
 * The build refuses datasets the GP cannot emulate: grouped k-fold cross-validated R^2
-  below ``min_r2`` raises.
+  of the chosen model below ``min_r2`` raises.
+* The optimum is kept where the posterior mean puts it, but :attr:`Emulator.support_`
+  says how far it lies from the data (lengthscales to the nearest row, posterior sd over
+  noise sd) and flags it as extrapolated beyond
+  :data:`~._emulator_select.FAR_LENGTHSCALES` or :data:`~._emulator_select.FAR_SD_RATIO`.
 
 Mixtures
 --------
@@ -43,6 +50,8 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +69,23 @@ from ._emulator_fit import (
     CVResult,
     PosteriorMean,
     condition,
-    cross_validate,
+    cv_predict,
+    cv_result,
     fit_theta,
+    group_folds,
     search_optimum,
     y_scale,
+)
+from ._emulator_select import (
+    CANDIDATES,
+    DEFAULT_MARGIN,
+    CandidateScore,
+    ModelSelection,
+    OptimumSupport,
+    OutputTransform,
+    fold_r2,
+    optimum_support,
+    select_model,
 )
 from ._emulator_simplex import (
     SIMPLEX_ATOL,
@@ -107,6 +129,10 @@ class Emulator(Objective):
         Seed of the build.
     build_seconds : float, optional
         Wall time of the build.
+    transform : OutputTransform, optional
+        The output model (default ``identity``: the measurements as measured).
+    selection : ModelSelection, optional
+        The cross-validation of every candidate output model (``None``: not recorded).
 
     Attributes
     ----------
@@ -126,8 +152,15 @@ class Emulator(Objective):
         The GP's learned noise standard deviation.
     theta_ : ndarray
         GP hyperparameters (log lengthscales, log signal and noise variance), standardized
-        units of the full data.
+        units of the full (transformed) data.
     cv_ : CVResult
+        Cross-validation of the chosen model, original units.
+    transform_ : OutputTransform
+        The output model; ``model_`` is its name.
+    selection_ : ModelSelection or None
+        Every candidate's cross-validation and the choice.
+    support_ : OptimumSupport
+        How far the optimizer lies from the data, and whether it is flagged extrapolated.
     build_seconds_ : float
         Wall time of the build (fit, cross-validation, optimum search).
     """
@@ -144,12 +177,15 @@ class Emulator(Objective):
         min_r2: float = 0.7,
         rng: int = 0,
         build_seconds: float = float("nan"),
+        transform: OutputTransform | None = None,
+        selection: ModelSelection | None = None,
     ) -> None:
         self.max_fit_points, self.n_folds = max_fit_points, n_folds
         self.min_r2, self.rng = min_r2, rng
         self._set_dataset(dataset)
-        self._set_model(np.asarray(theta, dtype=float))
+        self._set_model(np.asarray(theta, dtype=float), transform or OutputTransform("identity"))
         self.cv_ = cv
+        self.selection_ = selection
         self.build_seconds_ = float(build_seconds)
         self._set_optimum(np.asarray(optimizer, dtype=float).reshape(1, -1))
 
@@ -163,8 +199,10 @@ class Emulator(Objective):
         n_folds: int = 5,
         min_r2: float = 0.7,
         rng: int = 0,
+        candidates: Sequence[str] = CANDIDATES,
+        margin: float = DEFAULT_MARGIN,
     ) -> Emulator:
-        """Build an emulator: fit the GP, cross-validate it, search the optimum (seconds).
+        """Build an emulator: choose the output model by CV, search the optimum (seconds).
 
         Parameters
         ----------
@@ -180,6 +218,14 @@ class Emulator(Objective):
             Floor on the cross-validated R^2; below it the build raises.
         rng : int, default 0
             Seed of the subsample, folds and optimum search (an int so builds record it).
+            ``identity`` uses the stream of builds before model selection (so its
+            emulators are unchanged); candidate ``k`` fits with ``SeedSequence([rng, k])``.
+        candidates : sequence of str, default ("identity", "log", "yeo-johnson")
+            Output models to cross-validate, ``"identity"`` first; ``log`` is skipped on
+            data with a measurement <= 0.
+        margin : float >= 0, default 0.01
+            CV R^2 a candidate must gain over ``identity`` to be chosen
+            (:func:`~._emulator_select.select_model`).
 
         Returns
         -------
@@ -189,7 +235,7 @@ class Emulator(Objective):
         ------
         ValueError
             On a bad setting (named), a constant measurement, or a cross-validated R^2
-            below ``min_r2``.
+            of the chosen model below ``min_r2``.
         """
         owner = f"{cls.__name__}.fit"
         ds = load_dataset(dataset, data_root) if isinstance(dataset, str) else dataset
@@ -197,22 +243,49 @@ class Emulator(Objective):
         n_folds = check_int(n_folds, "n_folds", owner=owner, low=2)
         min_r2 = check_real(min_r2, "min_r2", owner=owner, high=1.0)
         rng = check_int(rng, "rng", owner=owner, low=0)
+        margin = check_real(margin, "margin", owner=owner, low=0.0)
+        candidates = _check_candidates(candidates, owner)
         start = time.perf_counter()
         gen = as_generator(rng)
         if y_scale(ds.y) <= 0.0:
             raise ValueError(f"Dataset {ds.name!r} has a constant measurement; nothing to emulate.")
         self = cls.__new__(cls)  # the box and unit-cube data, before any fitting
         self._set_dataset(ds)
-        theta = fit_theta(self._Xu, ds.y, max_fit_points=max_fit_points, rng=gen)
-        cv = cross_validate(
-            self._Xu, ds.y, theta, n_folds=n_folds, max_fit_points=max_fit_points, rng=gen
-        )
+        Xu, y = self._Xu, ds.y
+        fits: dict[str, tuple[OutputTransform, Array]] = {}
+        scores: list[CandidateScore] = []
+        folds = np.empty(0, dtype=np.intp)
+        for k, name in enumerate(candidates):
+            if not OutputTransform.applicable(name, y):
+                continue
+            g = gen if k == 0 else np.random.default_rng(np.random.SeedSequence([rng, k]))
+            t = OutputTransform.fit(name, y)
+            theta = fit_theta(Xu, t.forward(y), max_fit_points=max_fit_points, rng=g)
+            if k == 0:  # the folds come after identity's fit, as before model selection
+                folds = group_folds(Xu, n_folds, gen)
+            mu, zabs = cv_predict(
+                Xu,
+                y,
+                theta,
+                folds,
+                n_folds=n_folds,
+                max_fit_points=max_fit_points,
+                rng=g,
+                transform=None if k == 0 else partial(OutputTransform.fit, name),
+            )
+            fits[name] = (t, theta)
+            cv_k = cv_result(y, mu, zabs, n_folds)
+            scores.append(CandidateScore(name, cv_k, fold_r2(y, mu, folds, n_folds)))
+        selection = select_model(scores, margin)
+        transform, theta = fits[selection.chosen]
+        cv = next(c.cv for c in scores if c.model == selection.chosen)
         if not cv.r2 >= min_r2:
             raise ValueError(
-                f"Emulator for dataset {ds.name!r} has cross-validated R^2 = {cv.r2:.4f}, "
-                f"below the floor min_r2 = {min_r2:g}; refusing to build it."
+                f"Emulator for dataset {ds.name!r} has cross-validated R^2 = {cv.r2:.4f} "
+                f"(model {selection.chosen!r}), below the floor min_r2 = {min_r2:g}; "
+                "refusing to build it."
             )
-        self._set_model(theta)
+        self._set_model(theta, transform)
         sign = 1.0 if self.goal == "maximize" else -1.0
         anchors = ds.X if self.simplex else self._Xu
         best = search_optimum(self._mean, sign, anchors, simplex=self.simplex, rng=gen)
@@ -226,6 +299,8 @@ class Emulator(Objective):
             min_r2=min_r2,
             rng=rng,
             build_seconds=time.perf_counter() - start,
+            transform=transform,
+            selection=selection,
         )
 
     # ------------------------------------------------------------------ set-up helpers
@@ -246,11 +321,16 @@ class Emulator(Objective):
         self.n_replicate_groups = groups
         self._replicate_sd = sd
 
-    def _set_model(self, theta: Array) -> None:
+    def _set_model(self, theta: Array, transform: OutputTransform) -> None:
         self.theta_ = frozen(theta)
-        self.gp_ = condition(self._Xu, self.dataset.y, self.theta_)
+        self.transform_ = transform
+        self.model_ = transform.name
+        self.gp_ = condition(self._Xu, transform.forward(self.dataset.y), self.theta_)
         self._mean = PosteriorMean(self.gp_)
         self.gp_noise_sd_ = float(np.sqrt(self.gp_.noise_var_) * self.gp_.y_std_)
+        if transform.name != "identity":  # delta method, averaged over the data rows
+            slope = transform.inverse_slope(self._mean(self._Xu))
+            self.gp_noise_sd_ *= float(np.sqrt(np.mean(slope**2)))
         if self._replicate_sd is not None:
             self.noise_sd, self.noise_source = self._replicate_sd, "replicates"
         else:
@@ -261,6 +341,8 @@ class Emulator(Objective):
         self.optimizers = frozen(x)
         value = float(self.evaluate_true(self.optimizers)[0])
         self.optimal_value = value
+        with single_threaded_blas():
+            self.support_: OptimumSupport = optimum_support(self.gp_, self._to_unit(x)[0])
         return value
 
     def _to_unit(self, X: Array) -> Array:
@@ -288,10 +370,14 @@ class Emulator(Objective):
                     f"{float(X[bad[0]].sum())!r}). Use project(X) or SimplexEmulator."
                 )
         with single_threaded_blas():
-            return self._mean(self._to_unit(X))
+            return self.transform_.inverse(self._mean(self._to_unit(X)))
 
     def predict(self, X: ArrayLike) -> Posterior:
-        """Posterior mean (= :meth:`evaluate_true`) and latent variance at ``X`` (n, d).
+        """Emulator value (= :meth:`evaluate_true`) and latent variance at ``X`` (n, d).
+
+        For a transformed output model ``g`` the value is the back-transformed mean
+        ``g^-1(mu)`` (the predictive median) and the variance is mapped by the delta method,
+        ``g^-1'(mu)^2 var``.
 
         Parameters
         ----------
@@ -307,8 +393,12 @@ class Emulator(Objective):
         mean = self.evaluate_true(X)
         Z = self._to_unit(check_points(X, self.bounds, owner=type(self).__name__))
         with single_threaded_blas():
-            _, var = self.gp_.predict_standardized(Z)
-        return Posterior(mean, var * self.gp_.y_std_**2)
+            mu, var = self.gp_.predict_standardized(Z)
+        var = var * self.gp_.y_std_**2
+        if self.transform_.name != "identity":
+            slope = self.transform_.inverse_slope(self.gp_.y_mean_ + self.gp_.y_std_ * mu)
+            var = slope**2 * var
+        return Posterior(mean, var)
 
     def noise_model(self) -> GaussianNoise:
         """Gaussian measurement noise with the lab's standard deviation :attr:`noise_sd`.
@@ -349,7 +439,8 @@ class Emulator(Objective):
         Returns
         -------
         dict
-            Format, dataset and its sha256, settings, hyperparameters, noise, CV, optimum.
+            Format, dataset and its sha256, settings, output model, hyperparameters, noise,
+            CV, model selection, optimum and its support.
         """
         return {
             "format": FORMAT,
@@ -361,6 +452,7 @@ class Emulator(Objective):
                 "min_r2": self.min_r2,
                 "rng": self.rng,
             },
+            "model": self.transform_.to_dict(),
             "theta": [float(t) for t in self.theta_],
             "noise": {
                 "sd": self.noise_sd,
@@ -369,9 +461,11 @@ class Emulator(Objective):
                 "gp_noise_sd": self.gp_noise_sd_,
             },
             "cv": self.cv_.to_dict(),
+            "selection": None if self.selection_ is None else self.selection_.to_dict(),
             "optimum": {
                 "value": self.optimal_value,
                 "optimizers": np.asarray(self.optimizers).tolist(),
+                "support": self.support_.to_dict(),
             },
             "n": self.dataset.n,
             "build_seconds": self.build_seconds_,
@@ -396,6 +490,9 @@ class Emulator(Objective):
         cls, path: str | os.PathLike[str], *, data_root: str | os.PathLike[str] | None = None
     ) -> Emulator:
         """Rebuild a saved emulator from its artifact and the dataset files.
+
+        Artifacts written before model selection (no ``"model"`` field) load as
+        ``identity``.
 
         Parameters
         ----------
@@ -438,6 +535,10 @@ class Emulator(Objective):
             min_r2=settings["min_r2"],
             rng=settings["rng"],
             build_seconds=state["build_seconds"],
+            transform=OutputTransform.from_dict(state.get("model")),
+            selection=(
+                ModelSelection.from_dict(state["selection"]) if state.get("selection") else None
+            ),
         )
         stored, value = float(state["optimum"]["value"]), float(self.optimal_value or 0.0)
         if not abs(value - stored) <= _OPTIMUM_RTOL * abs(stored):
@@ -449,6 +550,16 @@ class Emulator(Objective):
 
     def __repr__(self) -> str:
         return f"Emulator({self.dataset.name!r}, n={self.dataset.n}, dim={self.dim})"
+
+
+def _check_candidates(candidates: Sequence[str], owner: str) -> list[str]:
+    out = list(candidates)
+    if not out or out[0] != "identity" or len(set(out)) < len(out) or set(out) - set(CANDIDATES):
+        raise ValueError(
+            f"The 'candidates' parameter of {owner} must list distinct output models of "
+            f"{list(CANDIDATES)}, 'identity' first. Got {out!r}."
+        )
+    return out
 
 
 class SimplexEmulator(Objective):
