@@ -283,8 +283,12 @@ def test_maximize_acquisition_finds_interior_maximum_of_a_quadratic(
         n_raw=64,
     )
     assert x.shape == (d,)
-    np.testing.assert_allclose(x, center, atol=1e-5)
+    # L-BFGS-B stops on a projected gradient of 1e-5 (or on ftol of the summed starts): the
+    # gradient here is 2 w (x - c) with w >= 0.5, so x is within ~1e-5 of the centre, a bit
+    # more when ftol stops first (seed 301, d = 4 ended 1.55e-5 away)
+    np.testing.assert_allclose(x, center, atol=5e-5)
     assert v == pytest.approx(-np.sum(weights * (x - center) ** 2), abs=1e-15)
+    assert v > -1e-8  # the maximum's value, 0, to within the optimizer's tolerance
 
 
 def test_maximize_acquisition_stays_in_the_unit_cube() -> None:

@@ -31,10 +31,15 @@ from ardlib.objectives import _emulator_simplex as sx
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared" / "datasets"
-pytestmark = pytest.mark.skipif(
-    not (SHARED / "README.md").is_file(),
-    reason=f"the shared datasets are not beside the repository ({SHARED})",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not (SHARED / "README.md").is_file(),
+        reason=f"the shared datasets are not beside the repository ({SHARED})",
+    ),
+    # one xdist worker runs the module (make test-fast: --dist loadgroup), so each dataset
+    # is built once (built() caches per process), not once per worker
+    pytest.mark.xdist_group("emulators"),
+]
 
 FAST = ["fullerenes", "suzuki"]
 SLOW = ["crossed_barrel", "hplc", "photo_pce10"]

@@ -116,6 +116,7 @@ def test_cli_runs_a_section_and_writes_results_and_manifest(tmp_path: Path) -> N
         out=str(tmp_path / "out"),
         only=None,
         workers=1,
+        scheduler=None,
         no_progress=True,
     )
     assert run_study_command(args) == 0
