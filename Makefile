@@ -35,6 +35,16 @@ test: $(STAMP) lint typecheck audit
 test-fast: $(STAMP)
 	$(TEST_ENV) $(BIN)/python -m pytest $(XDIST) -q -m "not slow" $(FAST_PLUGINS)
 
+## test-changed: the fast-tier tests the working tree's changes against $(BASE) need
+##   (`ardlib testsel run`: coverage of the changed lines, ranked by the test-selection
+##   model); prints what it skipped and why; falls back to the whole fast tier when the data
+##   (data/testsel) or the model are missing or stale. FALLBACK=none skips instead
+BASE ?= HEAD
+FALLBACK ?= full
+.PHONY: test-changed
+test-changed: $(STAMP)
+	$(TEST_ENV) $(BIN)/ardlib testsel run --base $(BASE) --fallback $(FALLBACK) -- -q $(FAST_PLUGINS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check ardlib tests scripts
 	$(BIN)/ruff format --check ardlib tests scripts

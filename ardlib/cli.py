@@ -25,8 +25,11 @@ Subcommands:
   on a regression); the baseline changes only by ``update --why``.
 - ``ardlib provenance keygen|sign|verify``: signed in-toto provenance (DSSE, ed25519) of
   wheels, images and reports; ``verify`` exits 1 when a signature or a file digest fails.
-- ``ardlib study run [--params params.yaml] [--section studies] [--out data/studies]``: run
-  the studies a params file describes (the pipeline's ``studies`` stage).
+- ``ardlib testsel collect|evaluate|run``: test selection measured on mutants of ``ardlib/``
+  (see :mod:`ardlib.testsel`).
+- ``ardlib study run [--params params.yaml] [--section studies] [--out data/studies]
+  [--workers N | --scheduler ADDRESS|local:N]``: run the studies a params file describes
+  (the pipeline's ``studies`` stage), on a process pool or a dask.distributed cluster.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from .reports._catalog import problem_catalog
 from .reports._cli import add_report_parsers
 from .service._cli import add_service_parsers, run_service_command
 from .study._cli import add_study_parser, run_study_command
+from .testsel._cli import add_testsel_parser, run_testsel_command
 
 __all__ = ["main"]
 
@@ -79,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     add_bench_parser(sub)
     add_regress_parser(sub)
     add_provenance_parser(sub)
+    add_testsel_parser(sub)
     args = ap.parse_args(argv)
     try:
         return _dispatch(args)
@@ -102,6 +107,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_regress_command(args)
     if args.cmd == "provenance":
         return run_provenance_command(args)
+    if args.cmd == "testsel":
+        return run_testsel_command(args)
     if args.cmd in ("serve", "service"):
         return run_service_command(args)
     if args.cmd == "study":

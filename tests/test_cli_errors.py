@@ -63,6 +63,9 @@ CASES: dict[str, list[str]] = {
     "provenance keygen": ["provenance", "keygen", "--out", "/dev/null/keys"],
     "provenance sign": ["provenance", "sign", "nosuch.whl"],
     "provenance verify": ["provenance", "verify", "nosuch.whl"],
+    "testsel collect": ["testsel", "collect", "--out", "x", "--mutants", "0"],
+    "testsel evaluate": ["testsel", "evaluate", "--data", "nosuch", "--out", "x.json"],
+    "testsel run": ["testsel", "run", "--base", "nosuchrev", "--dry-run"],  # not a git repo
 }
 # Cases whose error line must name the option at fault.
 NAMES = {"serve": "--port", "service seed-demo": "--database-url"}

@@ -24,7 +24,7 @@ SMOKE_STUDIES = Path(__file__).with_name("notebook_smoke_studies.yaml")
 # Notebooks whose smoke run is slow go here (they then run in the slow tier): more than 20 s,
 # or, for problems (about 6 s: a kernel and every registered problem), more than the fast
 # tier can afford; test_reports_run keeps run_report's kernel path in the fast tier.
-SLOW: set[str] = {"validation", "deployment", "benchmark", "problems"}
+SLOW: set[str] = {"validation", "deployment", "benchmark", "problems", "test_selection"}
 
 
 def _smoke_params() -> dict[str, Any]:
@@ -100,6 +100,10 @@ def test_notebook_runs_at_smoke_size(path: Path, sandbox: Path) -> None:
     params = _smoke_params().get(path.stem) or {}
     if path.stem == "benchmark":  # compare this checkout's HEAD with its working tree
         params = {**params, "repo": str(ROOT), "baseline_revision": "HEAD"}
+    if path.stem == "test_selection":  # the collected mutants (DVC), checked against ROOT's git
+        if not (ROOT / "data" / "testsel" / "meta.json").is_file():
+            pytest.skip("no data/testsel here: dvc pull, or dvc repro testsel-collect (~30 min)")
+        params = {**params, "repo": str(ROOT), "data_dir": str(ROOT / "data" / "testsel")}
     setup = (yaml.safe_load(SMOKE_STUDIES.read_text()) or {}).get(path.stem)
     if setup:  # the studies the notebook reads, produced as the pipeline would
         spec = sandbox / "smoke_studies.yaml"

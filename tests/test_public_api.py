@@ -28,6 +28,7 @@ SUBPACKAGES = [
     "ardlib.bench",
     "ardlib.regress",
     "ardlib.provenance",
+    "ardlib.testsel",
 ]
 
 

@@ -1,0 +1,115 @@
+"""Public names of ardlib.testsel (read by lazy_loader.attach_stub and type checkers)."""
+
+# Collection (ardlib testsel collect: _collect, _history, _mutants) and the model,
+# evaluation and selection (evaluate / run: the other modules), sorted together (ruff).
+from ._collect import CollectResult, collect
+from ._diff import FileChange, Hunk, line_map, working_tree_changes
+from ._evaluate import (
+    METHODS,
+    MethodResult,
+    SelectionEvaluation,
+    Split,
+    SplitResult,
+    evaluate_selection,
+    module_grouped_split,
+    time_ordered_split,
+)
+from ._features import (
+    FEATURES,
+    KINDS,
+    CoverageIndex,
+    FailureHistory,
+    build_features,
+    coverage_index,
+    heuristic_match,
+)
+from ._history import changed_lines, history_table, parse_log
+from ._load import (
+    DATA_FILES,
+    SelectionData,
+    data_digest,
+    load_selection_data,
+    read_sources,
+    source_mismatches,
+)
+from ._model import (
+    SelectionModel,
+    TrainedSelector,
+    catch_threshold,
+    load_selector,
+    mutant_changes,
+    pair_labels,
+    save_selector,
+    train_selector,
+)
+from ._mutants import blame_lines, enumerate_sites, function_spans, operator_kind, sample_sites
+from ._select import SelectionPlan, plan_selection, run_selection
+from ._source import UNREACHABLE, import_distances, import_graph, line_kinds, statement_lines
+from ._summary import (
+    SEED_CLAIM,
+    dataset_summary,
+    kind_table,
+    misses_table,
+    plot_selection_curves,
+    seed_claim_table,
+)
+
+__all__ = [
+    "DATA_FILES",
+    "FEATURES",
+    "KINDS",
+    "METHODS",
+    "SEED_CLAIM",
+    "UNREACHABLE",
+    "CollectResult",
+    "CoverageIndex",
+    "FailureHistory",
+    "FileChange",
+    "Hunk",
+    "MethodResult",
+    "SelectionData",
+    "SelectionEvaluation",
+    "SelectionModel",
+    "SelectionPlan",
+    "Split",
+    "SplitResult",
+    "TrainedSelector",
+    "blame_lines",
+    "build_features",
+    "catch_threshold",
+    "changed_lines",
+    "collect",
+    "coverage_index",
+    "data_digest",
+    "dataset_summary",
+    "enumerate_sites",
+    "evaluate_selection",
+    "function_spans",
+    "heuristic_match",
+    "history_table",
+    "import_distances",
+    "import_graph",
+    "kind_table",
+    "line_kinds",
+    "line_map",
+    "load_selection_data",
+    "load_selector",
+    "misses_table",
+    "module_grouped_split",
+    "mutant_changes",
+    "operator_kind",
+    "pair_labels",
+    "parse_log",
+    "plan_selection",
+    "plot_selection_curves",
+    "read_sources",
+    "run_selection",
+    "sample_sites",
+    "save_selector",
+    "seed_claim_table",
+    "source_mismatches",
+    "statement_lines",
+    "time_ordered_split",
+    "train_selector",
+    "working_tree_changes",
+]
