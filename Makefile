@@ -88,7 +88,7 @@ clean-venv:
 .PHONY: dist wheelhouse
 WHEELHOUSE ?= wheelhouse
 # Locked packages that publish no wheel: pip builds them offline with the locked setuptools
-SDIST_ONLY := antlr4-python3-runtime
+SDIST_ONLY := antlr4-python3-runtime yattag
 # GNU tar options that make an archive depend on its files' names and contents only
 TAR_REPRO  := --sort=name --owner=0 --group=0 --numeric-owner --mode=u+w,go-w,a+rX \
 	--format=pax --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime

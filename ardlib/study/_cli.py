@@ -55,8 +55,9 @@ def run_study_command(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be >= 1. Got {args.workers}.")
     executor, client = (None, None)
-    if args.scheduler is not None:
-        executor, client = scheduler_executor(args.scheduler)
+    scheduler = getattr(args, "scheduler", None)  # Namespaces built by hand may lack it
+    if scheduler is not None:
+        executor, client = scheduler_executor(scheduler)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     try:
@@ -75,6 +76,6 @@ def run_study_command(args: argparse.Namespace) -> int:
         if client is not None:
             cluster = client.cluster
             client.close()
-            if cluster is not None and args.scheduler.startswith("local:"):
+            if cluster is not None and str(scheduler).startswith("local:"):
                 cluster.close()
     return 0
