@@ -23,9 +23,14 @@ TEST_ENV := PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX="$(CURDIR)/.cache/pycac
 # schemathesis (~1 s) serve only slow tests
 TEST_PLUGINS := -p no:hydra_pytest
 FAST_PLUGINS := $(TEST_PLUGINS) -p no:nbval -p no:schemathesis
-# two workers; a module marked xdist_group (an expensive module-scoped fixture, such as a
-# study on a process pool) runs on one of them, so the fixture is built once
-XDIST := -n 2 --dist loadgroup
+# two workers. The fast tier sends whole files to a worker (--dist loadfile), so a
+# module-scoped fixture (an emulator build, a study on a process pool) is built once, not
+# once per worker: 64 s of CPU instead of 75 s (one run each, load ~2-3). xdist_group marks
+# would do this per module but are ignored with pytest 9.2 (pytest-xdist issue 1386: the
+# group is written into the old node-id field). The whole suite keeps --dist load: its slow
+# files would otherwise pile onto one worker
+XDIST := -n 2 --dist load
+XDIST_FAST := -n 2 --dist loadfile
 
 ## test: the whole suite (lint, types, dependency audit, every test)
 test: $(STAMP) lint typecheck audit
@@ -33,7 +38,7 @@ test: $(STAMP) lint typecheck audit
 
 ## test-fast: the fast tier (target: under 30 s on 2 cores)
 test-fast: $(STAMP)
-	$(TEST_ENV) $(BIN)/python -m pytest $(XDIST) -q -m "not slow" $(FAST_PLUGINS)
+	$(TEST_ENV) $(BIN)/python -m pytest $(XDIST_FAST) -q -m "not slow" $(FAST_PLUGINS)
 
 ## test-changed: the fast-tier tests the working tree's changes against $(BASE) need
 ##   (`ardlib testsel run`: coverage of the changed lines, ranked by the test-selection

@@ -311,6 +311,7 @@ def good_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[BrowserResult, S
     return result, site
 
 
+@pytest.mark.slow  # a Chromium launch (~2.5 s): the browser checks are the slow tier's
 @needs_browser
 def test_renders_every_chart_with_the_fixture_counts(good_run: tuple[BrowserResult, Site]) -> None:
     result, site = good_run
@@ -322,6 +323,7 @@ def test_renders_every_chart_with_the_fixture_counts(good_run: tuple[BrowserResu
     assert result.reason == "5 of 5 charts drawn with data; no console errors, no failed requests"
 
 
+@pytest.mark.slow  # shares the Chromium launch above
 @needs_browser
 def test_no_console_errors_and_only_relative_same_origin_requests(
     good_run: tuple[BrowserResult, Site],
@@ -335,6 +337,7 @@ def test_no_console_errors_and_only_relative_same_origin_requests(
     assert result.seconds > 0
 
 
+@pytest.mark.slow  # shares the Chromium launch above
 @needs_browser
 def test_saves_a_real_full_page_png(good_run: tuple[BrowserResult, Site]) -> None:
     result, _ = good_run
@@ -349,7 +352,7 @@ def test_saves_a_real_full_page_png(good_run: tuple[BrowserResult, Site]) -> Non
 
 # ---- a fresh service: empty listings ------------------------------------------------------
 @needs_browser  # `ardlib smoke` on a new deployment depends on it
-@pytest.mark.slow  # two browser launches; the fast tier keeps the main render (good_run)
+@pytest.mark.slow  # two browser launches
 def test_a_fresh_service_passes_with_every_panel_saying_it_has_no_data() -> None:
     site = Site(api=_api([], [], []))
     with serve(site) as base:
@@ -373,7 +376,7 @@ def test_a_fresh_service_passes_with_every_panel_saying_it_has_no_data() -> None
 
 
 @needs_browser
-@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
+@pytest.mark.slow  # a browser launch each
 def test_only_the_charts_whose_listings_are_empty_may_be_empty() -> None:
     api = _api([], _experiments(), [])  # experiments, but no runs and no AI queries yet
     with serve(Site(api=api)) as base:
@@ -386,7 +389,7 @@ def test_only_the_charts_whose_listings_are_empty_may_be_empty() -> None:
 
 # ---- failures the check must report -------------------------------------------------------
 @needs_browser
-@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
+@pytest.mark.slow  # a browser launch each
 def test_an_endpoint_answering_500_fails_with_the_error_shown(tmp_path: Path) -> None:
     site = Site(status={"/api/experiments": 500})
     with serve(site) as base:
@@ -411,7 +414,7 @@ def _broken_script(old: str, new: str) -> tuple[str, bytes]:
 
 
 @needs_browser
-@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
+@pytest.mark.slow  # a browser launch each
 @pytest.mark.parametrize(
     ("old", "new", "chart"),
     [
@@ -435,7 +438,7 @@ def test_a_chart_that_draws_nothing_over_data_fails(old: str, new: str, chart: s
 
 
 @needs_browser
-@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
+@pytest.mark.slow  # a browser launch each
 def test_runs_without_convergence_traces_leave_only_that_chart_empty() -> None:
     runs = _runs()
     for run in runs:
@@ -449,7 +452,7 @@ def test_runs_without_convergence_traces_leave_only_that_chart_empty() -> None:
 
 
 @needs_browser
-@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
+@pytest.mark.slow  # a browser launch each
 def test_awkward_but_valid_records_are_drawn_without_errors(tmp_path: Path) -> None:
     traces: list[list[Any]] = [
         [3.0],  # one evaluation
@@ -481,7 +484,7 @@ def test_awkward_but_valid_records_are_drawn_without_errors(tmp_path: Path) -> N
 
 
 @needs_browser
-@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
+@pytest.mark.slow  # a browser launch each
 def test_a_script_error_is_captured_and_fails() -> None:
     site = Site()
     site.files["/analytics.html"] = _page_with('<script src="static/boom.js"></script>')
@@ -513,7 +516,7 @@ def test_a_cross_origin_api_without_cors_is_reported_as_cors() -> None:
 
 
 @needs_browser
-@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
+@pytest.mark.slow  # a browser launch each
 def test_a_page_served_without_its_palette_fails_saying_so() -> None:
     site = Site()
     site.files["/analytics.html"] = ("text/html", (STATIC / "analytics.html").read_bytes())
@@ -524,7 +527,7 @@ def test_a_page_served_without_its_palette_fails_saying_so() -> None:
 
 
 @needs_browser
-@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
+@pytest.mark.slow  # a browser launch each
 def test_a_page_that_never_becomes_ready_fails_at_the_timeout(tmp_path: Path) -> None:
     site = Site()
     _, page = _page_with()
@@ -543,7 +546,7 @@ def test_a_page_that_never_becomes_ready_fails_at_the_timeout(tmp_path: Path) ->
 
 
 @needs_browser
-@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
+@pytest.mark.slow  # a browser launch each
 def test_a_service_that_is_down_fails_and_is_not_skipped() -> None:
     with socket.socket() as sock:  # a port that was free a moment ago
         sock.bind(("127.0.0.1", 0))
@@ -555,7 +558,7 @@ def test_a_service_that_is_down_fails_and_is_not_skipped() -> None:
 
 
 @needs_browser
-@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
+@pytest.mark.slow  # a browser launch each
 def test_runs_from_inside_an_event_loop_as_in_jupyter() -> None:
     async def inside_loop() -> BrowserResult:
         with serve(Site()) as base:
@@ -574,7 +577,7 @@ def test_missing_or_non_executable_chromium_is_skipped_not_passed(chromium: str)
     assert result.screenshot is None
 
 
-@pytest.mark.slow  # a browser launch each; the fast tier keeps the main render
+@pytest.mark.slow  # a browser launch each
 def test_a_browser_that_cannot_start_is_skipped_not_passed() -> None:
     result = check_dashboard("http://127.0.0.1:9/analytics.html", chromium="/bin/false", timeout=10)
     assert result.skipped and not result.passed

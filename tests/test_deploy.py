@@ -177,6 +177,7 @@ def test_proxy_refuses_non_loopback_upstream() -> None:
         ChaosProxy(("10.0.0.1", 80))
 
 
+@pytest.mark.slow  # a timed load test on a live server
 def test_load_test_is_bounded_and_reports_percentiles(server: str) -> None:
     res = load_test(
         server,
@@ -309,6 +310,7 @@ def test_fill_experiments_tops_up_to_n_and_never_removes(service: Any) -> None:
             fill_experiments(client, 1001)
 
 
+@pytest.mark.slow  # retries through injected faults on a live server
 def test_chaos_client_calls_retries_through_faults_without_duplicating_writes(
     service: Any,
 ) -> None:
@@ -322,6 +324,7 @@ def test_chaos_client_calls_retries_through_faults_without_duplicating_writes(
     assert faulty["succeeded"] + sum(faulty["failures"].values()) == faulty["calls"]
 
 
+@pytest.mark.slow  # a live server behind the fault proxy; the forwarding test stays fast
 def test_proxy_client_calls_counts_connections_and_failures(service: Any) -> None:
     table = proxy_client_calls(service.url, rates=(0.0,), calls=6)
     row = table.iloc[0]

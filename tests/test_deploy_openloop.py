@@ -84,6 +84,7 @@ def test_arrival_schedules_are_exact_or_seeded_poisson() -> None:
         arrival_times(1, 1, arrivals="burst")
 
 
+@pytest.mark.slow  # open-loop load for wall-clock seconds
 def test_latency_counts_queueing_at_a_saturated_server_and_the_search_stops_there(
     serial: str,
 ) -> None:
@@ -121,6 +122,7 @@ def test_latency_counts_queueing_at_a_saturated_server_and_the_search_stops_ther
     assert [line.get_label() for line in fig.axes[0].get_lines()][:3] == ["p50", "p95", "p99"]
 
 
+@pytest.mark.slow  # open-loop load for wall-clock seconds
 def test_waiting_for_a_connection_behind_a_slowed_proxy_counts(service: Any) -> None:
     # One connection through a proxy delaying every response chunk by 50 ms: requests due
     # every 25 ms queue for the connection; wire_ms (from getting it) misses that wait.
@@ -142,6 +144,7 @@ def test_waiting_for_a_connection_behind_a_slowed_proxy_counts(service: Any) -> 
     assert result.table["p99_ms"].iloc[0] > result.table["wire_p99_ms"].iloc[0] + 150
 
 
+@pytest.mark.slow  # open-loop load for wall-clock seconds
 def test_a_low_rate_is_achieved_on_the_reference_service(service: Any) -> None:
     result = open_loop_load(service.url, rates=[20], duration=1.0, arrivals="constant")
     row = result.table.iloc[0]
@@ -166,6 +169,7 @@ def test_open_loop_refuses_bad_settings() -> None:
         open_loop_load("http://127.0.0.1:9", rates=[1], duration="0s")
 
 
+@pytest.mark.slow  # open-loop load for wall-clock seconds
 def test_deploy_load_command_reports_the_sustainable_rate(
     serial: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

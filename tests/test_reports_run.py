@@ -89,6 +89,7 @@ def test_cwd_can_be_chosen(repo: Path, tmp_path: Path) -> None:
     assert not (repo / "reports" / "metrics").exists()
 
 
+@pytest.mark.slow  # a Jupyter kernel (~1 s); the fast tier keeps the typed-parameters run
 def test_failure_renders_html_then_raises(repo: Path) -> None:
     with pytest.raises(
         ReportFailed, match="report 'boom' failed: AssertionError: check failed"
@@ -101,7 +102,7 @@ def test_failure_renders_html_then_raises(repo: Path) -> None:
     assert "AssertionError" in page and "check failed: 3 of 20" in page
 
 
-@pytest.mark.slow  # a Jupyter kernel (~1-2 s); the fast tier keeps the failing run
+@pytest.mark.slow  # a Jupyter kernel (~1-2 s); the fast tier keeps the typed-parameters run
 def test_timeout_is_a_failure(repo: Path) -> None:
     _notebook(repo / "notebooks" / "slow.ipynb", "import time\ntime.sleep(30)")
     with pytest.raises(ReportFailed, match="CellTimeoutError") as err:

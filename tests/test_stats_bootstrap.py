@@ -57,6 +57,7 @@ def test_coverage_of_the_mean_of_a_normal_sample(method):
     assert 0.90 <= hits / 200 <= 0.99
 
 
+@pytest.mark.slow  # 300 bootstrap intervals; a Monte-Carlo property
 def test_coverage_of_the_median_of_a_skewed_sample():
     # exponential(1), n = 40: true median ln 2; percentile bootstrap of the median
     rng = np.random.default_rng(99)

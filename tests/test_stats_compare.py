@@ -155,6 +155,7 @@ def test_aa_family_wise_error_rate_over_many_studies():
     assert hits / 300 <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / 300)
 
 
+@pytest.mark.slow  # 20 simulated studies; a Monte-Carlo property
 def test_detects_a_real_difference():
     # planner a has 2.5 log-units lower regret (1.8 sd of the paired log-differences),
     # n = 15, 9 comparisons per study: a must win most of its comparisons, never lose one

@@ -126,6 +126,7 @@ def test_pvalues_match_scipy_at_the_largest_permutation_size():
     np.testing.assert_allclose(signed_rank_pvalues(d, "two-sided"), want, rtol=1e-12)
 
 
+@pytest.mark.slow  # 600 Monte-Carlo tests; the exact p-value checks stay fast
 def test_size_under_the_null_with_many_zero_differences():
     # symmetric differences, 50 % exact ties (as under common random numbers): Pratt's
     # method keeps the size near alpha; 600 tests, Monte-Carlo sd 0.009
@@ -136,6 +137,7 @@ def test_size_under_the_null_with_many_zero_differences():
     assert 0.025 <= rate <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / 600)
 
 
+@pytest.mark.slow  # 600 Monte-Carlo tests; the exact p-value checks stay fast
 def test_size_under_the_null_without_ties():
     rng = np.random.default_rng(12)
     rate = np.mean(
@@ -144,6 +146,7 @@ def test_size_under_the_null_without_ties():
     assert 0.03 <= rate <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / 600)
 
 
+@pytest.mark.slow  # 400 Monte-Carlo tests; the exact p-value checks stay fast
 def test_power_on_a_clear_shift():
     # paired normal data, shift of one sd of the differences, n = 20: theory ~0.98
     rng = np.random.default_rng(13)

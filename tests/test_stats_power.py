@@ -75,6 +75,7 @@ def test_no_effect_gives_none():
     assert one_sided.n is None  # the pilot effect points the other way
 
 
+@pytest.mark.slow  # a power simulation; a Monte-Carlo property
 def test_normal_signed_rank_power_at_six_pairs_is_the_all_same_sign_probability():
     # With 6 pairs the exact two-sided test at 0.05 rejects only when all six differences
     # share a sign (p = 2/64): power = Phi(1.2)**6 + Phi(-1.2)**6 = 0.4806.  The old

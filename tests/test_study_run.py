@@ -29,10 +29,6 @@ from ardlib.study import (
     run_campaign,
 )
 
-# One xdist worker runs the whole module (make test-fast: --dist loadgroup), so the
-# reference study and its process pool are built once, not once per worker.
-pytestmark = pytest.mark.xdist_group("study_run")
-
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> StudyResult:

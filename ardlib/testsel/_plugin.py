@@ -54,8 +54,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if not config.pluginmanager.hasplugin("xdist"):  # the runner turns xdist off
-        config.addinivalue_line("markers", "xdist_group(name): pytest-xdist's load groups")
     _quiet_hypothesis()
     cov_dir = config.getoption("--testsel-coverage")
     if cov_dir:
