@@ -511,3 +511,18 @@ def test_make_test_changed_runs_a_small_failing_subset(
     assert "selected 1 target(s), 2.0 s of 6.0 s" in out, out
     assert status == 1, out  # pytest's status: a test failed
     assert "1 failed" in out and "passed" not in out.split("short test summary")[-1], out
+
+
+def test_threshold_is_calibrated_with_the_miss_safety_margin() -> None:
+    train, y = _pairs(40, informative=False, seed=0)
+    groups = train["change_id"].str[1:].astype(int) % 4
+    plain = SelectionModel(target_recall=0.6, miss_safety=1.0, random_state=0, **FAST)
+    safe = SelectionModel(target_recall=0.6, miss_safety=2.0, random_state=0, **FAST)
+    plain.fit(train, y, groups)
+    safe.fit(train, y, groups)
+    assert plain.calibration_["target"] == pytest.approx(0.6)
+    assert safe.calibration_["target"] == pytest.approx(0.8)  # misses at most 0.2, not 0.4
+    assert safe.calibration_["recall"] >= 0.8 and plain.calibration_["recall"] >= 0.6
+    assert safe.threshold_ < plain.threshold_  # a lower bar: more candidates selected
+    with pytest.raises(ValueError, match="'miss_safety' parameter of SelectionModel"):
+        SelectionModel(miss_safety=0.5).fit(train, y, groups)

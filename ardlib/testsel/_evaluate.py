@@ -551,7 +551,9 @@ def evaluate_selection(
     data : SelectionData
         From :func:`~ardlib.testsel.load_selection_data` (with ``sources``).
     target_recall : float, default 0.99
-        Change-level recall the model's threshold is calibrated for (on training changes).
+        Change-level recall the model is meant to reach; its threshold is calibrated on the
+        training changes with :class:`SelectionModel`'s ``miss_safety`` (by default to miss
+        at most half as many: 0.995).
     n_splits : int, default 5
         Folds of the module-grouped split.
     train_share : float, default 0.7
