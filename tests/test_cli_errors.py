@@ -67,8 +67,19 @@ CASES: dict[str, list[str]] = {
     "testsel evaluate": ["testsel", "evaluate", "--data", "nosuch", "--out", "x.json"],
     "testsel run": ["testsel", "run", "--base", "nosuchrev", "--dry-run"],  # not a git repo
 }
+# Further bad invocations of a leaf's modes and options.
+MODES: dict[str, list[str]] = {
+    "bench peers --cold": ["bench", "peers", "--cold", "--sizes", "1", "--out", "x.json"],
+    "bench peers --cold --budget": ["bench", "peers", "--cold", "--budget", "5"],
+}
+ALL = CASES | MODES
 # Cases whose error line must name the option at fault.
-NAMES = {"serve": "--port", "service seed-demo": "--database-url"}
+NAMES = {
+    "serve": "--port",
+    "service seed-demo": "--database-url",
+    "bench peers --cold": "'sizes'",
+    "bench peers --cold --budget": "--budget",
+}
 
 
 def _leaves(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[str]:
@@ -129,11 +140,11 @@ def test_every_subcommand_has_a_bad_input_case(monkeypatch: pytest.MonkeyPatch) 
     assert sorted(seen) == sorted(CASES)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(ALL))
 def test_bad_input_is_one_error_line_and_exit_2(
     name: str, isolated: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status = _main(CASES[name])
+    status = _main(ALL[name])
     line = _error_line(capsys.readouterr().err)
     assert status == 2, line
     assert NAMES.get(name, "error: ") in line
@@ -142,14 +153,14 @@ def test_bad_input_is_one_error_line_and_exit_2(
 
 
 @pytest.mark.slow  # a fresh interpreter per case, as a user runs it (~2 s each)
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(ALL))
 def test_bad_input_in_a_fresh_interpreter(name: str, tmp_path: Path) -> None:
     env = {
         k: v for k, v in os.environ.items() if not k.startswith("ARDLIB_") and k != "DATABASE_URL"
     }
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [SOURCE_ROOT, env.get("PYTHONPATH")]))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ardlib.cli", *CASES[name]],
+        [sys.executable, "-m", "ardlib.cli", *ALL[name]],
         cwd=tmp_path,  # no data, no git, no params.yaml
         env=env,
         stdout=subprocess.PIPE,
@@ -162,7 +173,7 @@ def test_bad_input_in_a_fresh_interpreter(name: str, tmp_path: Path) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         _, err = proc.communicate()
-        pytest.fail(f"ardlib {' '.join(CASES[name])} ran for 60 s (a server?): {err[-2000:]}")
+        pytest.fail(f"ardlib {' '.join(ALL[name])} ran for 60 s (a server?): {err[-2000:]}")
     line = _error_line(err)
     assert proc.returncode == 2, (proc.returncode, err[-2000:])
     assert NAMES.get(name, "error: ") in line

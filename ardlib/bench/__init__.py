@@ -15,6 +15,9 @@ revisions with noise-robust verdicts, tracked over history, and profiled.
   to a target regret on Branin (``ardlib bench planners``, ``make bench``);
 - :func:`peer_study`, :func:`compare_peers`, :func:`run_peers`: ardlib's GP-BO beside
   BoTorch, scikit-optimize and Optuna as one study (``ardlib bench peers``);
+- :func:`cold_ask_times`, :func:`cold_summary`: one cold ``ask()`` (a fresh planner told
+  ``n`` observations) of ardlib and of the peers on the same data, timed side by side
+  (``ardlib bench peers --cold``);
 - :func:`profile_benchmarks`, :func:`profile_call`, :func:`diff_top_frames`: flame graphs
   and the frames that moved (pyinstrument, the ``bench`` extra);
 - :func:`plot_ratios`, :func:`plot_history`, :func:`profile_links`: the benchmark report's

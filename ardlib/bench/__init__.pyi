@@ -1,6 +1,7 @@
 """Public names of .work.main.ardlib.bench (read by lazy_loader.attach_stub and type checkers)."""
 
 from ._changepoint import ChangePoint, detect_change_points
+from ._cold import COLD_SIZES, cold_ask_times, cold_summary
 from ._compare import Change, compare_samples
 from ._detector import DETECTOR_BENCHMARKS, DetectorRates, measure_detector
 from ._history import history_changes
@@ -14,6 +15,7 @@ from ._revisions import RevisionComparison, compare_revisions, resolve_revision
 from ._run import BenchRun, load_runs, machine_info, run_benchmarks, save_run
 
 __all__ = [
+    "COLD_SIZES",
     "DETECTOR_BENCHMARKS",
     "PEERS",
     "BenchRun",
@@ -26,6 +28,8 @@ __all__ = [
     "ProfileResult",
     "RevisionComparison",
     "benchmark",
+    "cold_ask_times",
+    "cold_summary",
     "compare_peers",
     "compare_revisions",
     "compare_samples",

@@ -15,6 +15,10 @@ detector's error rates, and profiles.
 - ``ardlib bench peers [--problems P ...] [--planners ardlib botorch skopt optuna]
   [--seeds 10] [--budget 40] [--store DIR] [--out data/benchmarks/peers.json]``: ardlib's
   GP-BO beside the peer libraries as one study, compared by paired tests and ask times.
+- ``ardlib bench peers --cold [--problems hartmann6] [--planners ardlib botorch]
+  [--sizes 10 100 500 1000 2000] [--datasets 5] [--out data/benchmarks/peers_cold.json]``:
+  one cold ``ask()`` (a fresh planner told n observations, the same for every planner) per
+  planner, size and data set, timed side by side (:func:`~ardlib.bench.cold_ask_times`).
 """
 
 from __future__ import annotations
@@ -23,8 +27,27 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 __all__ = ["add_bench_parser", "run_bench_command"]
+
+
+# ``ardlib bench peers`` defaults: the peer study, and the cold mode (``--cold``).
+_STUDY: dict[str, Any] = {
+    "problems": ["branin", "hartmann6", "emulator:suzuki"],
+    "planners": ["ardlib", "botorch", "skopt", "optuna"],
+    "replicates": 10,
+    "budget": 40,
+    "store": "data/benchmarks/peer_store",
+    "out": "data/benchmarks/peers.json",
+}
+_COLD: dict[str, Any] = {
+    "problems": ["hartmann6"],
+    "planners": ["ardlib", "botorch"],
+    "sizes": [10, 100, 500, 1000, 2000],  # ardlib.bench.COLD_SIZES (not imported: CLI start-up)
+    "datasets": 5,
+    "out": "data/benchmarks/peers_cold.json",
+}
 
 
 def _selection(p: argparse.ArgumentParser) -> None:
@@ -78,13 +101,23 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
         "--sizes", type=int, nargs="+", default=[10, 50, 100, 200], help="n of the latency cells"
     )
     plan.add_argument("--out", help="also write the result as JSON here")
+    _add_peers_parser(bsub)
+
+
+def _add_peers_parser(bsub: argparse._SubParsersAction) -> None:
+    """``bench peers``: the peer study, or ``--cold``; each mode's defaults apply in _peers."""
     peers = bsub.add_parser("peers", help="ardlib's GP-BO beside BoTorch, skopt and Optuna")
-    peers.add_argument("--problems", nargs="+", default=["branin", "hartmann6", "emulator:suzuki"])
-    peers.add_argument("--planners", nargs="+", default=["ardlib", "botorch", "skopt", "optuna"])
-    peers.add_argument("--seeds", "--replicates", dest="replicates", type=int, default=10)
-    peers.add_argument("--budget", type=int, default=40, help="evaluations per campaign")
-    peers.add_argument("--store", default="data/benchmarks/peer_store", help="result store")
-    peers.add_argument("--out", default="data/benchmarks/peers.json")
+    add = peers.add_argument
+    study, cold = _STUDY, _COLD
+    add("--problems", nargs="+", help=f"default {study['problems']}; cold {cold['problems']}")
+    add("--planners", nargs="+", help=f"default {study['planners']}; cold {cold['planners']}")
+    add("--seeds", "--replicates", dest="replicates", type=int, help="default 10 (not cold)")
+    add("--budget", type=int, help="evaluations per campaign (default 40; not cold)")
+    add("--store", help=f"result store (default {study['store']}; not cold)")
+    add("--out", help=f"default {study['out']}; cold {cold['out']}")
+    add("--cold", action="store_true", help="time one ask of fresh planners told n observations")
+    add("--sizes", type=int, nargs="+", help=f"cold only: n (default {cold['sizes']})")
+    add("--datasets", type=int, help=f"cold only: data sets per n (default {cold['datasets']})")
 
 
 def _names(args: argparse.Namespace) -> list[str]:
@@ -246,20 +279,77 @@ def _planners(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mode_options(args: argparse.Namespace, cold: bool) -> dict[str, Any]:
+    """The peers command's options with its mode's defaults; options of the other mode
+    are refused."""
+    own, other = (_COLD, _STUDY) if cold else (_STUDY, _COLD)
+    given = [k for k in other if k not in own and getattr(args, k, None) is not None]
+    if given:
+        flags = ", ".join("--" + ("seeds" if k == "replicates" else k) for k in given)
+        mode = "the peer study (without --cold)" if cold else "--cold"
+        raise ValueError(f"{flags}: only for {mode}")
+    return {k: v if (v := getattr(args, k, None)) is not None else d for k, d in own.items()}
+
+
 def _peers(args: argparse.Namespace) -> int:
     from .._io import machine_info, write_json
     from ._peers import run_peers
 
+    if getattr(args, "cold", False):
+        return _peers_cold(_mode_options(args, cold=True))
+    opts = _mode_options(args, cold=False)
     comparison = run_peers(
-        args.problems,
-        args.planners,
-        budget=args.budget,
-        replicates=args.replicates,
-        store=args.store,
+        opts["problems"],
+        opts["planners"],
+        budget=opts["budget"],
+        replicates=opts["replicates"],
+        store=opts["store"],
     )
     print(comparison.table.to_string(index=False))
-    write_json(args.out, {**comparison.to_json(), "machine": machine_info()})
-    print(f"wrote {args.out}")
+    write_json(opts["out"], {**comparison.to_json(), "machine": machine_info()})
+    print(f"wrote {opts['out']}")
+    return 0
+
+
+def _records(frame: Any) -> list[dict[str, Any]]:
+    """A frame's rows as JSON-able dicts, at full precision (NaN as None)."""
+    rows: list[dict[str, Any]] = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return rows
+
+
+def _peers_cold(opts: dict[str, Any]) -> int:
+    import pandas as pd
+
+    from .._io import machine_info, provenance, write_json
+    from ._cold import _check_problem, cold_ask_times, cold_summary
+    from ._peers import peer_versions
+
+    for problem in opts["problems"]:  # every problem checked before anything runs
+        _check_problem(problem)
+    load_before, origin = machine_info()["load_average"], provenance()  # the tree measured
+    times = pd.concat(
+        [
+            cold_ask_times(
+                p, sizes=opts["sizes"], planners=opts["planners"], n_datasets=opts["datasets"]
+            )
+            for p in opts["problems"]
+        ],
+        ignore_index=True,
+    )
+    reference = "ardlib" if "ardlib" in opts["planners"] else opts["planners"][0]
+    summary = cold_summary(times, reference=reference)
+    print(summary.to_string(index=False))
+    settings = {k: v for k, v in opts.items() if k != "out"}
+    payload = {
+        "settings": {"mode": "cold", **settings, "seed": 0, "reference": reference},
+        "versions": peer_versions(),
+        "provenance": origin,
+        "machine": {**machine_info(), "load_average_before": load_before},
+        "rows": _records(times),
+        "summary": _records(summary),
+    }
+    write_json(opts["out"], payload, sort_keys=False)  # rows keep their column order
+    print(f"wrote {opts['out']}")
     return 0
 
 

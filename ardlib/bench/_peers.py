@@ -43,6 +43,12 @@ _VERSIONS = (
 )  # fmt: skip
 
 
+def _peer_spec(name: str, *, n_initial: int) -> PlannerSpec:
+    """The planner ``name`` of :data:`PEERS` as the peer comparison builds it (defaults but
+    ``n_initial``); :func:`peer_study` and :func:`~ardlib.bench.cold_ask_times` share it."""
+    return PlannerSpec(name, PEERS[name], {"n_initial": n_initial})
+
+
 def peer_versions() -> dict[str, str | None]:
     """Installed versions of ardlib, the peers and the numeric stack.
 
@@ -111,7 +117,7 @@ def peer_study(
     n_initial = check_int(n_initial, "n_initial", owner="peer_study", low=1, high=budget - 1)
     return Study(
         problems=[ProblemSpec(p) for p in problems],
-        planners=[PlannerSpec(p, PEERS[p], {"n_initial": n_initial}) for p in planners],
+        planners=[_peer_spec(p, n_initial=n_initial) for p in planners],
         noises=[None],
         replicates=replicates,
         budget=budget,
