@@ -18,6 +18,9 @@ revisions with noise-robust verdicts, tracked over history, and profiled.
 - :func:`cold_ask_times`, :func:`cold_summary`: one cold ``ask()`` (a fresh planner told
   ``n`` observations) of ardlib and of the peers on the same data, timed side by side
   (``ardlib bench peers --cold``);
+- :func:`batch_studies`, :func:`compare_batches`, :func:`run_batches`: batches of q
+  points against sequential asks at equal evaluations, and ardlib's batches against
+  BoTorch's qLogEI (``ardlib bench batches``);
 - :func:`profile_benchmarks`, :func:`profile_call`, :func:`diff_top_frames`: flame graphs
   and the frames that moved (pyinstrument, the ``bench`` extra);
 - :func:`plot_ratios`, :func:`plot_history`, :func:`profile_links`: the benchmark report's

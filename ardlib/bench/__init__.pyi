@@ -1,5 +1,6 @@
 """Public names of .work.main.ardlib.bench (read by lazy_loader.attach_stub and type checkers)."""
 
+from ._batches import BatchComparison, batch_studies, compare_batches, run_batches
 from ._changepoint import ChangePoint, detect_change_points
 from ._cold import COLD_SIZES, cold_ask_times, cold_summary
 from ._compare import Change, compare_samples
@@ -18,6 +19,7 @@ __all__ = [
     "COLD_SIZES",
     "DETECTOR_BENCHMARKS",
     "PEERS",
+    "BatchComparison",
     "BenchRun",
     "Benchmark",
     "Change",
@@ -27,9 +29,11 @@ __all__ = [
     "PlannerBenchmark",
     "ProfileResult",
     "RevisionComparison",
+    "batch_studies",
     "benchmark",
     "cold_ask_times",
     "cold_summary",
+    "compare_batches",
     "compare_peers",
     "compare_revisions",
     "compare_samples",
@@ -51,6 +55,7 @@ __all__ = [
     "profile_call",
     "profile_links",
     "resolve_revision",
+    "run_batches",
     "run_benchmarks",
     "run_peers",
     "save_profile",

@@ -19,6 +19,10 @@ detector's error rates, and profiles.
   [--sizes 10 100 500 1000 2000] [--datasets 5] [--out data/benchmarks/peers_cold.json]``:
   one cold ``ask()`` (a fresh planner told n observations, the same for every planner) per
   planner, size and data set, timed side by side (:func:`~ardlib.bench.cold_ask_times`).
+- ``ardlib bench batches [--problems P ...] [--planners ardlib botorch] [--batch-sizes 1 4 8]
+  [--peer-batch-sizes 1 4] [--seeds 10] [--budget 40] [--store DIR]
+  [--out data/benchmarks/batches.json]``: batches of q points against sequential asks at
+  equal evaluations, and ardlib against the peers at the same q.
 """
 
 from __future__ import annotations
@@ -102,6 +106,7 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     )
     plan.add_argument("--out", help="also write the result as JSON here")
     _add_peers_parser(bsub)
+    _add_batches_parser(bsub)
 
 
 def _add_peers_parser(bsub: argparse._SubParsersAction) -> None:
@@ -118,6 +123,19 @@ def _add_peers_parser(bsub: argparse._SubParsersAction) -> None:
     add("--cold", action="store_true", help="time one ask of fresh planners told n observations")
     add("--sizes", type=int, nargs="+", help=f"cold only: n (default {cold['sizes']})")
     add("--datasets", type=int, help=f"cold only: data sets per n (default {cold['datasets']})")
+
+
+def _add_batches_parser(bsub: argparse._SubParsersAction) -> None:
+    """``bench batches``: batch asks against sequential ones, ardlib against the peers."""
+    bat = bsub.add_parser("batches", help="batch asks against sequential ones, ardlib vs peers")
+    bat.add_argument("--problems", nargs="+", default=["branin", "hartmann6"])
+    bat.add_argument("--planners", nargs="+", default=["ardlib", "botorch"])
+    bat.add_argument("--batch-sizes", nargs="+", type=int, default=[1, 4, 8], help="ardlib's q")
+    bat.add_argument("--peer-batch-sizes", nargs="+", type=int, default=[1, 4], help="the peers' q")
+    bat.add_argument("--seeds", "--replicates", dest="replicates", type=int, default=10)
+    bat.add_argument("--budget", type=int, default=40, help="evaluations per campaign")
+    bat.add_argument("--store", default="data/benchmarks/batch_store", help="result store")
+    bat.add_argument("--out", default="data/benchmarks/batches.json")
 
 
 def _names(args: argparse.Namespace) -> list[str]:
@@ -353,6 +371,27 @@ def _peers_cold(opts: dict[str, Any]) -> int:
     return 0
 
 
+def _batches(args: argparse.Namespace) -> int:
+    from .._io import machine_info, write_json
+    from ._batches import run_batches
+
+    comparison = run_batches(
+        args.problems,
+        args.batch_sizes,
+        args.planners,
+        peer_batch_sizes=args.peer_batch_sizes,
+        budget=args.budget,
+        replicates=args.replicates,
+        store=args.store,
+    )
+    print(comparison.table.to_string(index=False))
+    if not comparison.peers.empty:
+        print(comparison.peers.to_string(index=False))
+    write_json(args.out, {**comparison.to_json(), "machine": machine_info()})
+    print(f"wrote {args.out}")
+    return 0
+
+
 _COMMANDS = {
     "list": _list,
     "run": _run,
@@ -362,4 +401,5 @@ _COMMANDS = {
     "profile": _profile,
     "planners": _planners,
     "peers": _peers,
+    "batches": _batches,
 }

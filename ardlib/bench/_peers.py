@@ -74,6 +74,7 @@ def peer_study(
     replicates: int = 10,
     n_initial: int = 5,
     master_seed: int = 0,
+    batch_size: int = 1,
 ) -> Study:
     """The peer comparison as a study: every planner on every problem, noiseless.
 
@@ -91,6 +92,8 @@ def peer_study(
         Size of the shared Sobol' initial design.
     master_seed : int, default 0
         The study's master seed.
+    batch_size : int, default 1
+        Points asked per round (:func:`batch_studies` compares sizes at equal budget).
 
     Returns
     -------
@@ -115,6 +118,7 @@ def peer_study(
     budget = check_int(budget, "budget", owner="peer_study", low=2)
     replicates = check_int(replicates, "replicates", owner="peer_study", low=MIN_PAIRS)
     n_initial = check_int(n_initial, "n_initial", owner="peer_study", low=1, high=budget - 1)
+    batch_size = check_int(batch_size, "batch_size", owner="peer_study", low=1, high=budget)
     return Study(
         problems=[ProblemSpec(p) for p in problems],
         planners=[_peer_spec(p, n_initial=n_initial) for p in planners],
@@ -122,6 +126,7 @@ def peer_study(
         replicates=replicates,
         budget=budget,
         master_seed=master_seed,
+        batch_size=batch_size,
     )
 
 
@@ -164,18 +169,25 @@ class PeerComparison:
         }
 
 
-def _check_paired(results: pd.DataFrame, n_initial: int) -> None:
-    """Raise unless every planner of a cell asked the same initial design."""
+def _check_paired(results: pd.DataFrame, n_initial: int, ref: str = "ardlib") -> None:
+    """Raise unless every planner of a cell asked the same initial design as ``ref``."""
     first = results[results["step"] < n_initial]
     for (problem, rep), g in first.groupby(["problem", "replicate"]):
         designs = {str(p): np.asarray(list(d["x"])) for p, d in g.groupby("planner")}
-        ref = designs["ardlib"]
+        x_ref = designs[ref]
         for planner, x in designs.items():
-            if x.shape != ref.shape or not np.array_equal(x, ref):
+            if x.shape != x_ref.shape or not np.array_equal(x, x_ref):
                 raise RuntimeError(
-                    f"{planner} asked a different initial design than ardlib on {problem!s} "
+                    f"{planner} asked a different initial design than {ref} on {problem!s} "
                     f"(replicate {rep!s}); the comparison would not be paired."
                 )
+
+
+def _median_ratio(num: pd.Series, den: pd.Series, rng: int) -> tuple[float, float, float]:
+    """Median over replicates of ``num / den`` (aligned by index), with a 95% bootstrap CI."""
+    ratio = (num / den).to_numpy(dtype=float)
+    ci = bootstrap_ci(ratio, statistic="median", method="percentile", rng=rng)
+    return float(np.median(ratio)), ci.low, ci.high
 
 
 def compare_peers(result: StudyResult, *, alpha: float = 0.05, rng: int = 0) -> PeerComparison:
@@ -218,8 +230,7 @@ def compare_peers(result: StudyResult, *, alpha: float = 0.05, rng: int = 0) -> 
         problem, a = str(r["problem"]), str(r["planner_a"])
         peer = str(r["planner_b"]) if a == "ardlib" else a
         ref_ms, peer_ms = per_rep[problem]["ardlib"], per_rep[problem][peer]
-        ratio = (peer_ms / ref_ms).to_numpy(dtype=float)
-        ci = bootstrap_ci(ratio, statistic="median", method="percentile", rng=rng)
+        speedup, low, high = _median_ratio(peer_ms, ref_ms, rng)
         a_minus_b = float(r["median_diff"])  # planner_a - planner_b
         rows.append(
             {
@@ -228,9 +239,9 @@ def compare_peers(result: StudyResult, *, alpha: float = 0.05, rng: int = 0) -> 
                 "n": int(r["n"]),
                 "ask_ms_ref": float(ref_ms.median()),
                 "ask_ms_peer": float(peer_ms.median()),
-                "speedup": float(np.median(ratio)),
-                "speedup_low": ci.low,
-                "speedup_high": ci.high,
+                "speedup": speedup,
+                "speedup_low": low,
+                "speedup_high": high,
                 "regret_ref": float(regret[(problem, "ardlib")]),
                 "regret_peer": float(regret[(problem, peer)]),
                 # ardlib - peer: negative favours ardlib

@@ -56,8 +56,9 @@ class _PeerPlanner(Planner):
     """Shared plumbing: the Sobol' initial design, then the library's own suggestions.
 
     Subclasses implement :meth:`_setup_peer` (import and build the library's optimizer),
-    :meth:`_peer_ask` (one model-based point, in the box) and may override
-    :meth:`_peer_tell` (hand observations to the library).
+    :meth:`_peer_ask` (one model-based point, in the box) or :meth:`_peer_ask_batch` (the
+    model-based points of one ask together; by default successive single asks) and may
+    override :meth:`_peer_tell` (hand observations to the library).
     """
 
     library: str = ""
@@ -76,7 +77,8 @@ class _PeerPlanner(Planner):
 
     def _setup(self) -> None:
         # Drawn first from rng, exactly as BayesianOptimization does: same seed, same points.
-        self._init_X = Sobol(bounds=self.bounds_, rng=self.rng_).ask(self.n_initial)
+        self._design = Sobol(bounds=self.bounds_, rng=self.rng_)
+        self._init_X = self._design.ask(self.n_initial)
         self.n_asked_ = 0
         self._n_design = 0
         self._peer_seed = int(self.rng_.integers(2**31 - 1))
@@ -90,9 +92,9 @@ class _PeerPlanner(Planner):
         n_design = min(n, max(0, self.n_initial - max(self.n_asked_, told)))
         out: list[Array] = list(self._init_X[self._n_design : self._n_design + n_design])
         self._n_design += n_design
-        out += [
-            np.asarray(self._peer_ask(), dtype=float).reshape(self.dim) for _ in range(n - n_design)
-        ]
+        if n > n_design:
+            batch = np.asarray(self._peer_ask_batch(n - n_design), dtype=float)
+            out += list(batch.reshape(n - n_design, self.dim))
         self.n_asked_ += n
         return np.asarray(out)
 
@@ -104,6 +106,12 @@ class _PeerPlanner(Planner):
 
     def _peer_ask(self) -> Array:
         raise NotImplementedError
+
+    def _peer_ask_batch(self, q: int) -> Array:
+        """``q`` model-based points, shape (q, d); default: ``q`` successive single asks."""
+        return np.array(
+            [np.asarray(self._peer_ask(), dtype=float).reshape(self.dim) for _ in range(q)]
+        )
 
     def _peer_tell(self, X: Array, y_min: Array) -> None:
         """Observations to minimize (NaN for failures); default: kept in ``X_``/``y_``."""
@@ -123,6 +131,13 @@ class BoTorchPlanner(_PeerPlanner):
     the acquisition's incumbent is the best observation. Each ask refits from scratch, as
     in BoTorch's tutorials. All tensors are float64; torch's random state is forked and
     seeded from ``rng`` for each ask, so the caller's global state is untouched.
+
+    A batch (``ask(n)`` with ``q > 1`` model-based points) is BoTorch's standard batch
+    loop: one refit, then ``qLogExpectedImprovement`` (default quasi-Monte-Carlo sampler)
+    maximized jointly over the ``q`` points by ``optimize_acqf(q=q)``. One model-based
+    point is exactly the sequential loop above. Before any successful observation there
+    is nothing to model, and the asks continue the Sobol' sequence (as
+    :class:`~ardlib.planners.BayesianOptimization` does).
 
     Parameters
     ----------
@@ -167,16 +182,20 @@ class BoTorchPlanner(_PeerPlanner):
         self._info = {
             "model": "SingleTaskGP (default kernel and priors, Standardize outcomes)",
             "acquisition": "LogExpectedImprovement(best_f = best observation)",
+            "batch_acquisition": "qLogExpectedImprovement(best_f = best observation, default "
+            "sampler), optimize_acqf(q = batch) jointly, one refit per ask",
             "optimizer": f"optimize_acqf(num_restarts={self.num_restarts}, "
             f"raw_samples={self.raw_samples})",
             "dtype": "float64",
         }
 
-    def _peer_ask(self) -> Array:
+    def _peer_ask_batch(self, q: int) -> Array:
+        if self.y_.shape[0] == 0:  # nothing to model yet
+            return self._design.ask(q)
         torch, bt = self._torch, self._botorch
         SingleTaskGP = bt["botorch.models"].SingleTaskGP
         Standardize = bt["botorch.models.transforms.outcome"].Standardize
-        LogEI = bt["botorch.acquisition"].LogExpectedImprovement
+        acquisition = bt["botorch.acquisition"]
         lo, hi = self.bounds_[:, 0], self.bounds_[:, 1]
         train_X = torch.as_tensor((self.X_ - lo) / (hi - lo), dtype=torch.float64)
         train_Y = torch.as_tensor(-self._sign * self.y_, dtype=torch.float64)[:, None]
@@ -186,15 +205,18 @@ class BoTorchPlanner(_PeerPlanner):
             model = SingleTaskGP(train_X, train_Y, outcome_transform=Standardize(m=1))
             mll = self._mlls.ExactMarginalLogLikelihood(model.likelihood, model)
             bt["botorch.fit"].fit_gpytorch_mll(mll)
-            acqf = LogEI(model, best_f=train_Y.max())
+            if q == 1:
+                acqf = acquisition.LogExpectedImprovement(model, best_f=train_Y.max())
+            else:
+                acqf = acquisition.qLogExpectedImprovement(model, best_f=train_Y.max())
             cand, _ = bt["botorch.optim"].optimize_acqf(
                 acqf,
                 bounds=unit,
-                q=1,
+                q=q,
                 num_restarts=int(self.num_restarts),
                 raw_samples=int(self.raw_samples),
             )
-        u = cand.detach().numpy().reshape(self.dim)
+        u = cand.detach().numpy().reshape(q, self.dim)
         return lo + np.clip(u, 0.0, 1.0) * (hi - lo)
 
 
