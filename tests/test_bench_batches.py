@@ -301,6 +301,7 @@ def test_botorch_batch_is_distinct_inside_the_bounds_and_seeded() -> None:
 def test_botorch_q1_is_logei_and_a_batch_is_one_joint_qlogei(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    pytest.importorskip("botorch", reason="the peers extra (BoTorch) is not installed")
     import botorch.fit
     import botorch.optim
 
