@@ -35,6 +35,7 @@ __all__ = [
     "canonical_json",
     "git",
     "git_revision",
+    "json_records",
     "machine_info",
     "provenance",
     "revision_state",
@@ -75,6 +76,12 @@ def write_json(path: PathLike, obj: Any, *, sort_keys: bool = True, default: Any
     """Write ``obj`` as indented JSON with a trailing newline, atomically. Returns the path."""
     text = json.dumps(obj, indent=2, sort_keys=sort_keys, default=default) + "\n"
     return write_atomic(path, text)
+
+
+def json_records(frame: Any) -> list[dict[str, Any]]:
+    """A DataFrame's rows as JSON-able dicts at full precision, NaN as None."""
+    rows: list[dict[str, Any]] = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return rows
 
 
 def canonical_json(obj: object) -> str:

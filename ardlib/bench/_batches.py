@@ -167,8 +167,7 @@ class BatchComparison:
             ``settings``, ``versions``, ``summary`` (:attr:`table`) and ``peers``.
         """
 
-        def records(df: pd.DataFrame) -> Any:
-            return df.astype(object).where(df.notna(), None).to_dict(orient="records")
+        from .._io import json_records as records
 
         return {
             "settings": self.settings,

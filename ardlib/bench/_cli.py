@@ -329,16 +329,10 @@ def _peers(args: argparse.Namespace) -> int:
     return 0
 
 
-def _records(frame: Any) -> list[dict[str, Any]]:
-    """A frame's rows as JSON-able dicts, at full precision (NaN as None)."""
-    rows: list[dict[str, Any]] = frame.astype(object).where(frame.notna(), None).to_dict("records")
-    return rows
-
-
 def _peers_cold(opts: dict[str, Any]) -> int:
     import pandas as pd
 
-    from .._io import machine_info, provenance, write_json
+    from .._io import json_records, machine_info, provenance, write_json
     from ._cold import _check_problem, cold_ask_times, cold_summary
     from ._peers import peer_versions
 
@@ -363,8 +357,8 @@ def _peers_cold(opts: dict[str, Any]) -> int:
         "versions": peer_versions(),
         "provenance": origin,
         "machine": {**machine_info(), "load_average_before": load_before},
-        "rows": _records(times),
-        "summary": _records(summary),
+        "rows": json_records(times),
+        "summary": json_records(summary),
     }
     write_json(opts["out"], payload, sort_keys=False)  # rows keep their column order
     print(f"wrote {opts['out']}")

@@ -161,11 +161,12 @@ class PeerComparison:
         dict
             ``settings``, ``versions`` and ``summary`` (the table's records).
         """
-        rows = self.table.astype(object).where(self.table.notna(), None)
+        from .._io import json_records
+
         return {
             "settings": self.settings,
             "versions": self.versions,
-            "summary": rows.to_dict(orient="records"),
+            "summary": json_records(self.table),
         }
 
 
