@@ -2,6 +2,10 @@
 
 1. Score ``n_raw`` scrambled-Sobol candidates plus Gaussian perturbations of the best
    evaluated points (local candidates find the narrow basin a global design misses).
+   Given a cheap upper bound of the utility, only the candidates whose bound can reach
+   the ``n_starts`` best values are scored exactly (branch and bound): the same starts
+   as scoring every candidate, at a fraction of the cost when the exact score is the
+   expensive part (the posterior variance with many observations).
 2. Start L-BFGS-B from the ``n_starts`` best candidates, all at once: the utilities of
    separate starts are independent, so one bounded problem over the stacked points with
    the summed utility has a block-separable gradient (the batching trick BoTorch uses) and
@@ -25,6 +29,9 @@ __all__ = ["maximize_acquisition"]
 
 Array = NDArray[np.float64]
 Utility = Callable[..., tuple[Array, Array]]
+#: Candidates scored exactly per round of the branch and bound (_screen).
+_SCREEN_BATCH = 64
+_SCREEN_SLACK = 1e-6
 
 
 def _raw_candidates(
@@ -41,6 +48,30 @@ def _raw_candidates(
     return np.clip(np.vstack([sob, *local]), 0.0, 1.0)
 
 
+def _screen(utility: Utility, upper: Callable[[Array], Array], cand: Array, k: int) -> Array:
+    """Exact utility of every candidate that can be among the ``k`` best, -inf elsewhere.
+
+    Candidates are scored exactly in decreasing order of their upper bound until the next
+    bound is below the k-th best exact value found: no candidate left can then enter the
+    top k, so the top k (and their order) are those of scoring everything.
+    """
+    # the slack covers rounding differences between the bound's and the exact evaluation
+    ub = np.nan_to_num(upper(cand), nan=np.inf) + _SCREEN_SLACK
+    order = np.argsort(-ub, kind="stable")
+    vals = np.full(cand.shape[0], -np.inf)
+    done = 0
+    while done < order.size:
+        idx = order[done : done + _SCREEN_BATCH]
+        vals[idx], _ = utility(cand[idx], grad=False)
+        done += idx.size
+        if done >= k and done < order.size:
+            scored = vals[order[:done]]
+            kth = np.partition(np.where(np.isfinite(scored), scored, -np.inf), -k)[-k]
+            if ub[order[done]] < kth:
+                break
+    return vals
+
+
 def maximize_acquisition(
     utility: Utility,
     d: int,
@@ -51,6 +82,8 @@ def maximize_acquisition(
     n_raw: int = 512,
     n_starts: int = 4,
     max_iter: int = 100,
+    upper: Callable[[Array], Array] | None = None,
+    ascent: Callable[[Array], Utility] | None = None,
 ) -> tuple[Array, float]:
     """Best point of ``utility`` in ``[0, 1]^d``.
 
@@ -68,6 +101,14 @@ def maximize_acquisition(
     rng : numpy.random.Generator
     n_raw, n_starts, max_iter : int
         Candidate count, gradient starts, L-BFGS-B iterations.
+    upper : callable, optional
+        ``upper(X)`` maps ``X`` (m, d) to an upper bound of the utility (m,), cheaper than
+        the utility itself; candidates that cannot be among the ``n_starts`` best are
+        then never scored exactly (see the module docstring).
+    ascent : callable, optional
+        ``ascent(starts)`` maps the start points (k, d) to a cheaper approximation of
+        ``utility`` near them, used for the gradient ascent only; the points it reaches
+        are scored with ``utility`` itself before the best is chosen.
 
     Returns
     -------
@@ -75,16 +116,20 @@ def maximize_acquisition(
     value : float
     """
     cand = _raw_candidates(d, n_raw, anchors, scales, rng)
-    vals, _ = utility(cand, grad=False)
+    if upper is None:
+        vals, _ = utility(cand, grad=False)
+    else:
+        vals = _screen(utility, upper, cand, n_starts)
     finite = np.isfinite(vals)
     if not finite.any():
         return cand[0], float("-inf")
     order = np.argsort(np.where(finite, -vals, np.inf), kind="stable")
     starts = cand[order[:n_starts]]
     k = starts.shape[0]
+    climb = utility if ascent is None else ascent(starts)
 
     def neg(flat: Array) -> tuple[float, Array]:
-        v, g = utility(flat.reshape(k, d))
+        v, g = climb(flat.reshape(k, d))
         # A start that wanders onto -inf (e.g. a failed point) must not poison the others.
         v = np.where(np.isfinite(v), v, -1e10)
         g = np.where(np.isfinite(g), g, 0.0)

@@ -75,7 +75,13 @@ def _dlog_h(z: Array, lh: Array) -> Array:
     return np.exp(log_ndtr(z) - lh)
 
 
-def _moments(gp: GaussianProcess, X: Array, grad: bool) -> tuple[Array, Array, Array, Array]:
+def _moments(
+    gp: GaussianProcess, X: Array, grad: bool, bound: bool = False
+) -> tuple[Array, Array, Array, Array]:
+    if bound:  # every utility here increases with sigma: an upper bound for screening
+        mu, var = gp.predict_var_bound_standardized(X)
+        nothing = np.zeros((X.shape[0], 0))
+        return mu, np.sqrt(var), nothing, nothing
     if not grad:  # value-only path for scoring many raw candidates: skip the (m, n, d) work
         mu, var = gp.predict_standardized(X)
         nothing = np.zeros((X.shape[0], 0))
@@ -99,19 +105,31 @@ def _log_ei_core(
     return val, grad
 
 
-def log_ei(gp: GaussianProcess, X: Array, *, best: float, grad: bool = True) -> tuple[Array, Array]:
+def log_ei(
+    gp: GaussianProcess, X: Array, *, best: float, grad: bool = True, bound: bool = False
+) -> tuple[Array, Array]:
     """Log expected improvement below ``best`` (standardized units) at ``X`` (m, d).
+
+    ``bound=True`` returns, without gradient, an upper bound of the value from
+    :meth:`GaussianProcess.predict_var_bound_standardized` (EI increases with sigma), for
+    screening candidates; the same holds for :func:`noisy_log_ei` and :func:`ucb`.
 
     Returns
     -------
     value : ndarray of shape (m,)
-    grad : ndarray of shape (m, d), or (m, 0) when ``grad=False``
+    grad : ndarray of shape (m, d), or (m, 0) when ``grad=False`` or ``bound=True``
     """
-    return _log_ei_core(*_moments(gp, X, grad), best)
+    return _log_ei_core(*_moments(gp, X, grad and not bound, bound), best)
 
 
 def noisy_log_ei(
-    gp: GaussianProcess, X: Array, *, best: float, noise_var: float, grad: bool = True
+    gp: GaussianProcess,
+    X: Array,
+    *,
+    best: float,
+    noise_var: float,
+    grad: bool = True,
+    bound: bool = False,
 ) -> tuple[Array, Array]:
     """Log augmented EI (Huang et al. 2006) at ``X`` (m, d).
 
@@ -123,8 +141,12 @@ def noisy_log_ei(
         Observation noise variance, standardized units.
     grad : bool, default True
         False skips the gradient (returned with shape (m, 0)).
+    bound : bool, default False
+        An upper bound of the value instead (see :func:`log_ei`); both factors increase
+        with sigma.
     """
-    mu, sigma, dmu, dsigma = _moments(gp, X, grad)
+    grad = grad and not bound
+    mu, sigma, dmu, dsigma = _moments(gp, X, grad, bound)
     val, g = _log_ei_core(mu, sigma, dmu, dsigma, best)
     sn = np.sqrt(noise_var)
     s = np.sqrt(sigma * sigma + noise_var)
@@ -136,8 +158,13 @@ def noisy_log_ei(
     return val, g + factor[:, None] * dsigma
 
 
-def ucb(gp: GaussianProcess, X: Array, *, beta: float, grad: bool = True) -> tuple[Array, Array]:
-    """Negated lower confidence bound ``-(mu - sqrt(beta) sigma)`` at ``X`` (m, d)."""
-    mu, sigma, dmu, dsigma = _moments(gp, X, grad)
+def ucb(
+    gp: GaussianProcess, X: Array, *, beta: float, grad: bool = True, bound: bool = False
+) -> tuple[Array, Array]:
+    """Negated lower confidence bound ``-(mu - sqrt(beta) sigma)`` at ``X`` (m, d).
+
+    ``bound=True``: an upper bound of the value, as in :func:`log_ei`.
+    """
+    mu, sigma, dmu, dsigma = _moments(gp, X, grad and not bound, bound)
     rb = np.sqrt(beta)
     return -(mu - rb * sigma), -(dmu - rb * dsigma)

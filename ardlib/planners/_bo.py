@@ -24,6 +24,32 @@ ACQUISITIONS = ("log_ei", "noisy_ei", "ucb")
 RECOMMEND = ("observed", "model")
 
 
+#: From this many fit points on, the GP's hyperparameter starts other than the first are
+#: screened (GaussianProcess.screen_starts_from): on the full refits of two Hartmann-6
+#: campaigns at n = 50-125 (28 fits) the warm and both deterministic starts reached the
+#: same optimum every time. Below, every start runs to convergence: small data sets have
+#: several optima, and screening there left Hartmann-6 campaigns of 40 evaluations
+#: slightly worse in 26 of 38 seeds (median regret +0.002, p = 0.24).
+_SCREEN_STARTS_FROM = 64
+
+#: From this many GP observations on, raw candidates are screened with an upper bound of
+#: the acquisition before the exact score (maximize_acquisition's ``upper``): at n = 1,000
+#: about 1 in 9 of the 762 candidates then needs the O(n^2) variance (an exploitation
+#: step's bound is the mean from the faster kernel product of the variance bound, so only
+#: the candidates near the top get the exact mean); below, the exact scoring of every
+#: candidate costs a few milliseconds and the bound would not pay.
+_BOUND_MIN_N = 256
+
+
+#: Observations the acquisition's gradient ascent conditions the variance on at large n
+#: (GaussianProcess.localized); the points it reaches are scored with the exact model.
+_LOCAL_N = 256
+
+
+def _upper_bound(util: Callable[..., tuple[Array, Array]], X: Array) -> Array:
+    return util(X, grad=False, bound=True)[0]
+
+
 class BayesianOptimization(Planner):
     """GP-based Bayesian optimization (Matern-5/2 ARD GP, learned noise).
 
@@ -52,9 +78,16 @@ class BayesianOptimization(Planner):
     n_initial : int, default 5
         Size of the initial Sobol' design.
     n_restarts : int, default 2
-        Random hyperparameter restarts at each full refit.
+        Random hyperparameter restarts at each full refit. From 64 observations on, only
+        the first start runs to convergence and the others are screened
+        (``GaussianProcess(screen_starts_from=64)``): a cold ask with 100 Hartmann-6
+        observations took 36 ms instead of 80 ms (median of 15, one thread).
     full_refit_every : int, default 5
         Between full refits, hyperparameters are optimized from the previous optimum only.
+        Beyond ``max_fit_points`` observations a full refit comes once the observations
+        have grown by ``full_refit_every / max_fit_points`` (3.9 % by default) since the
+        last one, and between refits the hyperparameters are kept and the model's
+        Cholesky factor is extended by the new points.
     n_raw : int, default 512
         Quasi-random candidates scored before gradient ascent.
     n_starts : int, default 4
@@ -72,9 +105,17 @@ class BayesianOptimization(Planner):
     max_fit_points : int or None, default 128
         With more successful observations than this, the hyperparameters are fitted on a
         random subset of this size and the model conditioned on all of them
-        (:class:`GaussianProcess`). Measured on Hartmann-6, one thread: a cold ask with
-        1,000 observations took 0.49 s instead of 13 s, with 5,000 8.5 s. Campaigns of up to 128
-        experiments are unaffected. None always fits on every point.
+        (:class:`GaussianProcess`). From 256 observations on, the acquisition search
+        screens its candidates with a cheap upper bound and climbs on a variance from the
+        256 observations nearest its starts (:meth:`GaussianProcess.localized`), scoring
+        the result exactly. Measured on Hartmann-6, one thread, on a shared 2-core
+        machine (median of 15 asks, five data sets): a cold ask with 1,000 observations
+        took 0.10 s (0.34 s before these changes, 13 s without a subset), with 2,000
+        0.22 s (1.6-2.2 s before); an ask inside a campaign at 1,000 observations 27-32 ms
+        median, 47-56 ms p90 over three runs at load 3-4 (211-247 and 330-408 ms
+        before); 5,000 observations ask cold in 6.0-6.5 s at 0.7 GB peak (21 s, 1.3 GB
+        before). Campaigns of up to 63 experiments are unchanged bit for bit. None
+        always fits on every point.
     recommendation : {"observed", "model"}, default "observed"
         ``observed``: the evaluated point with the best posterior mean (robust to noise,
         unlike the best noisy observation); ``model``: optimize the posterior mean over the
@@ -143,6 +184,7 @@ class BayesianOptimization(Planner):
         self._gp_rng = np.random.default_rng(self.rng_.integers(2**63))
         self._n_fits = 0
         self._fitted_on = -1
+        self._refit_n = 0  # observations at the last full refit
 
     # ------------------------------------------------------------------ helpers
     def _to_unit(self, X: Array) -> Array:
@@ -160,10 +202,31 @@ class BayesianOptimization(Planner):
             return self.gp_
         if self.gp_ is None:
             self.gp_ = GaussianProcess(
-                n_restarts=self.n_restarts, max_fit_points=self.max_fit_points, rng=self._gp_rng
+                n_restarts=self.n_restarts,
+                screen_starts_from=_SCREEN_STARTS_FROM,
+                max_fit_points=self.max_fit_points,
+                rng=self._gp_rng,
             )
-        full = self._n_fits % self.full_refit_every == 0
-        self.gp_.fit(self._to_unit(self.X_), self._targets(), warm_start_only=not full)
+        every, m = int(self.full_refit_every), self.max_fit_points
+        X, y = self._to_unit(self.X_), self._targets()
+        if m is not None and n > m and self._refit_n > m:
+            # Beyond max_fit_points the hyperparameters come from a random subset of m
+            # points, and k new observations move the full-data posterior by O(k / n): a
+            # full refit waits until the data have grown by every / m (3.9 % by default)
+            # since the last one (about every 5 fits just above m, every 39 at n = 1,000).
+            # Between, the hyperparameters stay and the Cholesky factor is extended by the
+            # new points (GaussianProcess.fit with optimize=False), where a warm-started
+            # re-fit on a fresh subset would mostly re-draw subset noise.
+            full = n >= self._refit_n * (1.0 + every / m)
+            if not full:
+                self.gp_.fit(X, y, optimize=False)
+        else:
+            full = self._n_fits % every == 0
+            if not full:
+                self.gp_.fit(X, y, warm_start_only=True)
+        if full:
+            self.gp_.fit(X, y)
+            self._refit_n = n
         self._n_fits += 1
         self._fitted_on = n
         return self.gp_
@@ -187,15 +250,15 @@ class BayesianOptimization(Planner):
             i = int(np.argmin(mu + np.sqrt(var)))
             base = partial(acq.noisy_log_ei, gp, best=float(mu[i]), noise_var=gp.noise_var_)
         else:
-            mu, _ = gp.predict_standardized(gp.X_)
-            base = partial(acq.log_ei, gp, best=float(np.min(mu)))
+            base = partial(acq.log_ei, gp, best=float(np.min(gp.train_mean_)))
         if self.X_failed_.shape[0] == 0:
             return base
         F = self._to_unit(self.X_failed_)
         scale = self.failure_radius * gp.lengthscale_
 
-        def penalized(X: Array, grad: bool = True) -> tuple[Array, Array]:
-            v, g = base(X, grad=grad)
+        def penalized(X: Array, grad: bool = True, bound: bool = False) -> tuple[Array, Array]:
+            v, g = base(X, grad=grad and not bound, bound=bound)  # pen does not bound
+            grad = grad and not bound
             diff = (X[:, None, :] - F[None, :, :]) / scale  # (m, f, d)
             q = 0.5 * np.sum(diff * diff, axis=2)
             e = np.exp(-q)
@@ -240,6 +303,11 @@ class BayesianOptimization(Planner):
             # the mean unchanged, so a second exploitation pick would repeat the first.
             greedy = bool(exploit) and k == 0 and (n_model % exploit == exploit - 1)
             util = self._utility(model, exploit=greedy)
+            upper = ascent = None
+            if model.X_.shape[0] >= _BOUND_MIN_N:
+                upper = partial(_upper_bound, util)
+                if not greedy and self.acquisition != "noisy_ei":  # noisy_ei: exact incumbent
+                    ascent = partial(self._local_utility, model)
             x, _ = maximize_acquisition(
                 util,
                 self.dim,
@@ -248,15 +316,24 @@ class BayesianOptimization(Planner):
                 rng=self.rng_,
                 n_raw=int(self.n_raw),
                 n_starts=int(self.n_starts),
+                upper=upper,
+                ascent=ascent,
             )
             pts.append(x)
         return [self._from_unit(p) for p in pts]
 
+    def _local_utility(
+        self, gp: GaussianProcess, starts: Array
+    ) -> Callable[..., tuple[Array, Array]]:
+        """The utility on a model whose variance conditions on the _LOCAL_N observations
+        most correlated with the starts (GaussianProcess.localized), for the ascent."""
+        return self._utility(gp.localized(starts, _LOCAL_N))
+
     def _mean_utility(self, gp: GaussianProcess) -> Callable[..., tuple[Array, Array]]:
-        def neg_mean(X: Array, grad: bool = True) -> tuple[Array, Array]:
-            if not grad:
-                return -gp.predict_standardized(X)[0], np.zeros((X.shape[0], 0))
-            m, _, dm, _ = gp.predict_standardized_grad(X)
+        def neg_mean(X: Array, grad: bool = True, bound: bool = False) -> tuple[Array, Array]:
+            if bound:  # the mean by the faster kernel product: equal up to rounding
+                return -gp.predict_var_bound_standardized(X)[0], np.zeros((X.shape[0], 0))
+            m, dm = gp.predict_mean_standardized(X, grad=grad)
             return -m, -dm
 
         return neg_mean
@@ -267,7 +344,7 @@ class BayesianOptimization(Planner):
         with single_threaded_blas():
             gp = self._fit()
             U = self._to_unit(self.X_)
-            mu, _ = gp.predict_standardized(U)
+            mu = gp.train_mean_  # the posterior mean at U (the GP's training inputs)
             best = U[int(np.argmin(mu))]
             if self.recommendation == "model":
                 anchors = U[np.argsort(mu, kind="stable")[: min(5, U.shape[0])]]
