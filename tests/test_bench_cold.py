@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -216,16 +217,17 @@ def test_summary_names_a_bad_table() -> None:
         cold_summary(times, reference="a")
 
 
-def _without_botorch(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def without_botorch(monkeypatch: pytest.MonkeyPatch, hide_package: Callable[..., None]) -> None:
     """``import botorch`` fails; torch is a stand-in (importing the real one takes seconds)."""
-    monkeypatch.setitem(sys.modules, "botorch", None)
+    hide_package("botorch")
     torch = types.ModuleType("torch")
     monkeypatch.setattr(torch, "set_num_threads", lambda n: None, raising=False)
     monkeypatch.setitem(sys.modules, "torch", torch)
 
 
+@pytest.mark.usefixtures("without_botorch")
 def test_a_missing_peer_fails_before_anything_is_timed(monkeypatch: pytest.MonkeyPatch) -> None:
-    _without_botorch(monkeypatch)
     monkeypatch.setattr(_cold, "_time_cold_ask", pytest.fail)
     with pytest.raises(ImportError, match=r"needs 'botorch'.*pip install -e \.\[peers\]"):
         cold_ask_times(sizes=[10], progress=False)
@@ -288,10 +290,10 @@ def test_cold_command_names_a_bad_argument(
     assert not out.exists()
 
 
+@pytest.mark.usefixtures("without_botorch")
 def test_cold_command_without_botorch_is_one_error_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _without_botorch(monkeypatch)
     out = tmp_path / "cold.json"
     status, _, err = _cli(["--cold", "--sizes", "10", "--out", str(out)], capsys)
     assert status == 2 and err.startswith("ardlib: error: The peer comparison needs 'botorch'")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import types
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +56,11 @@ def _peer(name: str, **kw: Any) -> Any:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_missing_peer_names_the_extra(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_peer_names_the_extra(
+    name: str, monkeypatch: pytest.MonkeyPatch, hide_package: Callable[..., None]
+) -> None:
     cls, module, _ = ADAPTERS[name]
-    monkeypatch.setitem(sys.modules, module, None)  # makes `import module` fail
+    hide_package(module)  # makes `import module` fail
     if name == "botorch":  # torch, imported first, stays importable: a stand-in, as
         # importing the real one takes seconds and is not what this test is about
         stand_in = types.ModuleType("torch")
@@ -74,10 +77,10 @@ def test_missing_peer_names_the_extra(name: str, monkeypatch: pytest.MonkeyPatch
      ("skopt", "n_restarts_optimizer"), ("optuna", "n_initial")],
 )  # fmt: skip
 def test_bad_setting_is_named_before_any_import(
-    name: str, setting: str, monkeypatch: pytest.MonkeyPatch
+    name: str, setting: str, hide_package: Callable[..., None]
 ) -> None:
     cls, module, _ = ADAPTERS[name]
-    monkeypatch.setitem(sys.modules, module, None)
+    hide_package(module)
     planner = cls(bounds=[[0.0, 1.0]], **{setting: 0})
     with pytest.raises(ValueError, match=f"'{setting}' parameter of {cls.__name__} must be an int"):
         planner.ask()
