@@ -273,6 +273,8 @@ def test_cold_command_writes_rows_summary_machine_and_versions(
         (["--cold", "--seeds", "6"], "error: --seeds: only for the peer study"),
         (["--sizes", "10"], "error: --sizes: only for --cold"),
         (["--datasets", "3"], "error: --datasets: only for --cold"),
+        (["--cold", "--budgets", "20"], "error: --budgets: only for the peer study"),
+        (["--budget", "8", "--budgets", "9"], "'budgets' parameter of run_peers"),
     ],
 )
 def test_cold_command_names_a_bad_argument(

@@ -136,6 +136,25 @@ def test_compare_peers_pairs_timings_and_regret(tmp_path: Path) -> None:
     assert 0 <= row.p_value <= row.p_holm <= 1
 
 
+def test_compare_peers_at_several_budgets_holm_over_all_rows(tmp_path: Path) -> None:
+    result = _run(_study("sobol", "ardlib.planners.Sobol"), tmp_path)
+    final = compare_peers(result).table.iloc[0]
+    table = compare_peers(result, budgets=[8, 5]).table.set_index("budget")
+    assert list(table.index) == [5, 8] and (table["peer"] == "sobol").all()
+    # the last budget is the default comparison, apart from the wider Holm family
+    same = ["regret_ref", "regret_peer", "median_diff", "p_value", "n"]
+    assert table.loc[8, same].tolist() == final[same].tolist()
+    # both planners recommend their best noise-free point: regret never rises with budget
+    assert (
+        table.loc[5, ["regret_ref", "regret_peer"]] >= table.loc[8, ["regret_ref", "regret_peer"]]
+    ).all()
+    assert (table["p_holm"] >= table["p_value"]).all() and table["p_holm"].max() <= 1
+    assert table.loc[8, "p_holm"] >= final.p_holm
+    for bad in ([0], [9], []):
+        with pytest.raises(ValueError, match="'budgets' parameter of compare_peers"):
+            compare_peers(result, budgets=bad)
+
+
 def test_compare_peers_refuses_unpaired_initial_designs(tmp_path: Path) -> None:
     result = _run(_study("random", "ardlib.planners.RandomSearch"), tmp_path)
     with pytest.raises(RuntimeError, match="different initial design"):

@@ -13,8 +13,9 @@ detector's error rates, and profiles.
   [--out FILE]``: GP-BO ``ask()`` latency by dimension and size, and evaluations to a
   target regret on Branin.
 - ``ardlib bench peers [--problems P ...] [--planners ardlib botorch skopt optuna]
-  [--seeds 10] [--budget 40] [--store DIR] [--out data/benchmarks/peers.json]``: ardlib's
-  GP-BO beside the peer libraries as one study, compared by paired tests and ask times.
+  [--seeds 10] [--budget 40] [--budgets B ...] [--store DIR]
+  [--out data/benchmarks/peers.json]``: ardlib's GP-BO beside the peer libraries as one
+  study, compared by paired tests (after each of ``--budgets`` evaluations) and ask times.
 - ``ardlib bench peers --cold [--problems hartmann6] [--planners ardlib botorch]
   [--sizes 10 100 500 1000 2000] [--datasets 5] [--out data/benchmarks/peers_cold.json]``:
   one cold ``ask()`` (a fresh planner told n observations, the same for every planner) per
@@ -42,6 +43,7 @@ _STUDY: dict[str, Any] = {
     "planners": ["ardlib", "botorch", "skopt", "optuna"],
     "replicates": 10,
     "budget": 40,
+    "budgets": None,
     "store": "data/benchmarks/peer_store",
     "out": "data/benchmarks/peers.json",
 }
@@ -117,7 +119,18 @@ def _add_peers_parser(bsub: argparse._SubParsersAction) -> None:
     add("--problems", nargs="+", help=f"default {study['problems']}; cold {cold['problems']}")
     add("--planners", nargs="+", help=f"default {study['planners']}; cold {cold['planners']}")
     add("--seeds", "--replicates", dest="replicates", type=int, help="default 10 (not cold)")
-    add("--budget", type=int, help="evaluations per campaign (default 40; not cold)")
+    add(
+        "--budget",
+        type=int,
+        help="evaluations per campaign (default 40, or the largest of --budgets; not cold)",
+    )
+    add(
+        "--budgets",
+        type=int,
+        nargs="+",
+        help="compare regret after each of these many "
+        "evaluations too, Holm over all (default: the budget; not cold)",
+    )
     add("--store", help=f"result store (default {study['store']}; not cold)")
     add("--out", help=f"default {study['out']}; cold {cold['out']}")
     add("--cold", action="store_true", help="time one ask of fresh planners told n observations")
@@ -316,11 +329,13 @@ def _peers(args: argparse.Namespace) -> int:
     if getattr(args, "cold", False):
         return _peers_cold(_mode_options(args, cold=True))
     opts = _mode_options(args, cold=False)
+    budget = opts["budget"] if args.budget is not None or not opts["budgets"] else None
     comparison = run_peers(
         opts["problems"],
         opts["planners"],
-        budget=opts["budget"],
+        budget=budget if budget is not None else max(opts["budgets"]),
         replicates=opts["replicates"],
+        budgets=opts["budgets"],
         store=opts["store"],
     )
     print(comparison.table.to_string(index=False))

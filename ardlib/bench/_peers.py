@@ -24,7 +24,7 @@ import pandas as pd
 
 from .._validation import check_int
 from ..objectives import list_problems
-from ..stats import bootstrap_ci, compare_planners
+from ..stats import bootstrap_ci, compare_planners, holm
 from ..stats._paired import MIN_PAIRS
 from ..study import PlannerSpec, ProblemSpec, Study, StudyResult
 
@@ -137,7 +137,9 @@ class PeerComparison:
     Attributes
     ----------
     table : pandas.DataFrame
-        One row per (problem, peer): ``n`` paired replicates, ``ask_ms_ref`` and
+        One row per (problem, peer), or per (budget, problem, peer) when budgets were
+        asked for (``budget``: evaluations so far; ask times then cover the model-based
+        asks up to that budget): ``n`` paired replicates, ``ask_ms_ref`` and
         ``ask_ms_peer`` (median wall time of a model-based ask), ``speedup`` (peer time /
         ardlib time, median over replicates of the per-replicate ratio of median ask times)
         with ``speedup_low``/``speedup_high`` (95% bootstrap interval), ``regret_ref`` and
@@ -191,13 +193,24 @@ def _median_ratio(num: pd.Series, den: pd.Series, rng: int) -> tuple[float, floa
     return float(np.median(ratio)), ci.low, ci.high
 
 
-def compare_peers(result: StudyResult, *, alpha: float = 0.05, rng: int = 0) -> PeerComparison:
+def compare_peers(
+    result: StudyResult,
+    *,
+    budgets: Sequence[int] | None = None,
+    alpha: float = 0.05,
+    rng: int = 0,
+) -> PeerComparison:
     """Analyse a :func:`peer_study` run: regret by paired tests, speed by time ratios.
 
     Parameters
     ----------
     result : StudyResult
         The run of a peer study.
+    budgets : sequence of int, optional
+        Evaluations after which regret is compared (each in ``[1, budget]``), one row per
+        (budget, problem, peer); by default the study's budget only. A campaign's first
+        ``b`` evaluations are the campaign a budget of ``b`` would have run, since no
+        planner here is told its budget. The Holm correction spans every row.
     alpha : float, default 0.05
         Family-wise error rate of the Holm-corrected comparison.
     rng : int, default 0
@@ -210,7 +223,7 @@ def compare_peers(result: StudyResult, *, alpha: float = 0.05, rng: int = 0) -> 
     Raises
     ------
     ValueError
-        If the study has no planner named ``"ardlib"``.
+        If the study has no planner named ``"ardlib"`` or a budget is out of range.
     RuntimeError
         If two planners of one cell asked different initial designs.
     """
@@ -219,13 +232,41 @@ def compare_peers(result: StudyResult, *, alpha: float = 0.05, rng: int = 0) -> 
     if not ref:
         raise ValueError("The 'result' parameter of compare_peers must hold an 'ardlib' planner.")
     n_initial = int(ref[0]["params"].get("n_initial", 5))
+    steps = _check_budgets(budgets, int(spec["budget"]), "compare_peers")
     _check_paired(result.results, n_initial)
-    comp = compare_planners(result.results, baseline="ardlib", alpha=alpha, ci=False, rng=rng).table
+    rows = []
+    for b in sorted(set(steps)):
+        comp = compare_planners(
+            result.results, step=b - 1, baseline="ardlib", alpha=alpha, ci=False, rng=rng
+        ).table
+        rows += _peer_rows(result, comp, b, n_initial, rng)
+    table = pd.DataFrame(rows)
+    table["p_holm"] = holm(table["p_value"].to_numpy(dtype=float))
+    table["winner"] = table["winner"].where(table["p_holm"] <= alpha, None)
+    if budgets is None:
+        table = table.drop(columns="budget")
+    return PeerComparison(table=table, versions=peer_versions(), settings=spec)
+
+
+def _check_budgets(budgets: Sequence[int] | None, budget: int, owner: str) -> list[int]:
+    """``budgets`` (default ``[budget]``), each checked to lie in ``[1, budget]``."""
+    steps = [budget] if budgets is None else list(budgets)
+    if not steps:
+        raise ValueError(f"The 'budgets' parameter of {owner} must name a budget. Got [].")
+    return [check_int(b, "budgets", owner=owner, low=1, high=budget) for b in steps]
+
+
+def _peer_rows(
+    result: StudyResult, comp: pd.DataFrame, budget: int, n_initial: int, rng: int
+) -> list[dict[str, Any]]:
+    """One row per (problem, peer) of ``compare_planners``' table at ``budget``."""
     t = result.timings
-    model = t[t["step"] >= n_initial]
+    model = t[(t["step"] >= n_initial) & (t["step"] < budget)]
+    if model.empty:  # a budget inside the initial design: time every ask
+        model = t[t["step"] < budget]
     per_rep = model.groupby(["problem", "planner", "replicate"])["ask_seconds"].median() * 1e3
-    final = result.results[result.results["step"] == result.results["step"].max()]
-    regret = final.groupby(["problem", "planner"])["regret_rec"].median()
+    at = result.results[result.results["step"] == budget - 1]
+    regret = at.groupby(["problem", "planner"])["regret_rec"].median()
     rows = []
     for r in comp.to_dict(orient="records"):
         problem, a = str(r["problem"]), str(r["planner_a"])
@@ -235,6 +276,7 @@ def compare_peers(result: StudyResult, *, alpha: float = 0.05, rng: int = 0) -> 
         a_minus_b = float(r["median_diff"])  # planner_a - planner_b
         rows.append(
             {
+                "budget": budget,
                 "problem": problem,
                 "peer": peer,
                 "n": int(r["n"]),
@@ -248,11 +290,10 @@ def compare_peers(result: StudyResult, *, alpha: float = 0.05, rng: int = 0) -> 
                 # ardlib - peer: negative favours ardlib
                 "median_diff": a_minus_b if a == "ardlib" else -a_minus_b,
                 "p_value": float(r["p_value"]),
-                "p_holm": float(r["p_holm"]),
                 "winner": r["winner"] if isinstance(r["winner"], str) else None,
             }
         )
-    return PeerComparison(table=pd.DataFrame(rows), versions=peer_versions(), settings=spec)
+    return rows
 
 
 def run_peers(
@@ -261,6 +302,7 @@ def run_peers(
     *,
     budget: int = 40,
     replicates: int = 10,
+    budgets: Sequence[int] | None = None,
     store: str | os.PathLike[str] = "data/benchmarks/peer_store",
     max_workers: int = 1,
     progress: bool = True,
@@ -271,6 +313,8 @@ def run_peers(
     ----------
     problems, planners, budget, replicates
         See :func:`peer_study`.
+    budgets : sequence of int, optional
+        Evaluations after which regret is compared (see :func:`compare_peers`).
     store : path, default "data/benchmarks/peer_store"
         The study's result store (an interrupted run resumes).
     max_workers : int, default 1
@@ -283,5 +327,6 @@ def run_peers(
     PeerComparison
     """
     study = peer_study(problems, planners, budget=budget, replicates=replicates)
+    _check_budgets(budgets, budget, "run_peers")  # before hours of campaigns, not after
     result = study.run(store, max_workers=max_workers, progress=progress)
-    return compare_peers(result)
+    return compare_peers(result, budgets=budgets)
