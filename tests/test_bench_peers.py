@@ -214,6 +214,27 @@ def test_adapter_is_deterministic_given_the_seed(name: str) -> None:
 @pytest.mark.slow
 @BOTORCH_RETRY
 @pytest.mark.parametrize("name", NAMES)
+def test_a_batch_is_distinct_points_and_every_told_trial_is_finished(name: str) -> None:
+    problem = get_problem("branin")
+    planner = _peer(name, bounds=problem.bounds, rng=2, n_initial=4)
+    lo, hi = problem.bounds.T
+    for _ in range(3):  # the design, then two model-based batches
+        x = planner.ask(4)
+        assert x.shape == (4, 2) and np.all((lo <= x) & (x <= hi))
+        assert len(np.unique(x, axis=0)) == 4  # skopt's q successive asks gave one point
+        planner.tell(x, problem.evaluate_true(x))
+    if name == "optuna":  # every asked trial was told: none left RUNNING
+        states = [t.state.name for t in planner._study.trials]
+        assert states == ["COMPLETE"] * 12
+        x = planner.ask(2)
+        planner.tell([[1.0, 2.0], x[1]], [3.0, 4.0])  # one asked point told, one other
+        states = [t.state.name for t in planner._study.trials]
+        assert states.count("RUNNING") == 0 and states.count("FAIL") == 1
+
+
+@pytest.mark.slow
+@BOTORCH_RETRY
+@pytest.mark.parametrize("name", NAMES)
 def test_adapter_maximizes_by_negating(name: str) -> None:
     # The suzuki emulator is maximized; a model-based ask must beat the design.
     problem = get_problem("emulator:suzuki")

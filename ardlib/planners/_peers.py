@@ -292,6 +292,11 @@ class SkoptPlanner(_PeerPlanner):
         self._pending += [(x.tolist(), float(v)) for x, v in zip(X, y_min, strict=True) if v == v]
 
     def _peer_ask(self) -> Array:
+        return self._peer_ask_batch(1)[0]
+
+    def _peer_ask_batch(self, q: int) -> Array:
+        # A batch is skopt's own: ask(n_points=q) with its default constant liar (cl_min),
+        # not q successive asks, which return one point q times (nothing told in between).
         with warnings.catch_warnings():
             # "The objective has been evaluated at point ... before": skopt then picks a
             # random point itself, which is its documented behaviour.
@@ -300,7 +305,9 @@ class SkoptPlanner(_PeerPlanner):
                 xs, ys = zip(*self._pending, strict=True)
                 self._pending = []
                 self._opt.tell(list(xs), list(ys))  # fits the GP and optimizes EI
-            return np.asarray(self._opt.ask(), dtype=float)
+            if q == 1:
+                return np.asarray([self._opt.ask()], dtype=float)
+            return np.asarray(self._opt.ask(n_points=q), dtype=float)
 
 
 class OptunaPlanner(_PeerPlanner):
@@ -337,31 +344,43 @@ class OptunaPlanner(_PeerPlanner):
             f"x{i}": optuna.distributions.FloatDistribution(float(lo), float(hi))
             for i, (lo, hi) in enumerate(self.bounds_)
         }
-        self._trial: Any = None
+        self._asked: list[Any] = []  # trials asked and not yet told (RUNNING)
         self._info = {"sampler": f"{cls.__name__}(n_startup_trials={n0})"}
 
     def _peer_ask(self) -> Array:
-        self._trial = self._study.ask(self._dists)
-        return np.array([self._trial.params[k] for k in self._dists])
+        # One trial at a time; in a batch the later asks see the earlier ones RUNNING, which
+        # GPSampler models (its qLogEI over running trials), so a batch is Optuna's own.
+        trial = self._study.ask(self._dists)
+        self._asked.append(trial)
+        return np.array([trial.params[k] for k in self._dists])
 
     def _peer_tell(self, X: Array, y_min: Array) -> None:
         optuna = self._optuna
         for x, v in zip(X, y_min, strict=True):
             state = optuna.trial.TrialState.COMPLETE if v == v else optuna.trial.TrialState.FAIL
             value = float(v) if v == v else None
-            trial, self._trial = self._trial, None
-            asked = [trial.params[k] for k in self._dists] if trial is not None else None
-            if asked is not None and np.allclose(x, asked, rtol=0.0, atol=1e-12):
-                self._study.tell(trial, value, state=state)
+            match = next((t for t in self._asked if self._same_point(t, x)), None)
+            if match is not None:  # an asked trial: finish it
+                self._asked.remove(match)
+                self._study.tell(match, value, state=state)
                 continue
-            if trial is not None:  # asked but told something else: close the asked trial
-                self._study.tell(trial, state=optuna.trial.TrialState.FAIL)
             params = {k: float(xi) for k, xi in zip(self._dists, x, strict=True)}
             self._study.add_trial(
                 optuna.trial.create_trial(
                     params=params, distributions=self._dists, value=value, state=state
                 )
             )
+        told = self.X_.shape[0] + self.X_failed_.shape[0]  # this tell included
+        if self._asked and told >= self.n_asked_:
+            # every ask so far is answered, with other points than some asked trials: those
+            # were not run, and a RUNNING trial would weigh on every later ask
+            for trial in self._asked:
+                self._study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            self._asked = []
+
+    def _same_point(self, trial: Any, x: Array) -> bool:
+        asked = [trial.params[k] for k in self._dists]
+        return bool(np.allclose(x, asked, rtol=0.0, atol=1e-12))
 
 
 def _version(dist: str) -> str | None:
