@@ -7,7 +7,8 @@
 - :func:`git`, :func:`git_revision`, :func:`revision_state`: the revision a result was
   computed from, and what in the working tree differed from it; :func:`resolve_commit`
   and :func:`lock_differs` for tools that check out other revisions.
-- :func:`provenance`, :func:`machine_info`: what a stored record says it was built from.
+- :func:`provenance`, :func:`machine_info`, :func:`dist_version`: what a stored record says
+  it was built from.
 
 Every other module goes through these helpers, so there is one atomic-write rule, one JSON
 canonical form and one way of naming a revision: the bare commit, and
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.metadata
 import json
 import os
 import platform
@@ -33,6 +35,7 @@ from typing import Any
 __all__ = [
     "RevisionState",
     "canonical_json",
+    "dist_version",
     "git",
     "git_revision",
     "json_records",
@@ -376,6 +379,14 @@ def provenance(cwd: PathLike | None = None) -> dict[str, Any]:
         "ardlib_version": __version__,
         "python": platform.python_version(),
     }
+
+
+def dist_version(dist: str) -> str | None:
+    """The installed version of the distribution ``dist``, or None when it is not installed."""
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def machine_info() -> dict[str, Any]:

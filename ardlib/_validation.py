@@ -20,11 +20,24 @@ __all__ = [
     "check_points",
     "check_real",
     "check_values",
+    "float_array",
 ]
 
 
 def _owner(owner: str | None) -> str:
     return f" of {owner}" if owner else ""
+
+
+def float_array(
+    value: Any, name: str, want: str, *, owner: str | None = None
+) -> NDArray[np.float64]:
+    """Return ``np.asarray(value, dtype=float)``, or raise: the argument must be ``want``."""
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"The '{name}' parameter{_owner(owner)} must be {want}. Got {type(value).__name__}."
+        ) from exc
 
 
 def _condition(low: str | None, high: str | None) -> str:
@@ -142,13 +155,7 @@ def check_points(
         When given, the number of columns must be ``d`` and every point must lie inside
         the box (up to ``atol`` times the box width).
     """
-    try:
-        arr = np.asarray(X, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"The '{name}' parameter{_owner(owner)} must be a numeric array of shape (n, d). "
-            f"Got {type(X).__name__}."
-        ) from exc
+    arr = float_array(X, name, "a numeric array of shape (n, d)", owner=owner)
     d = None if bounds is None else bounds.shape[0]
     want = f"(n, {d})" if d is not None else "(n, d)"
     if arr.ndim != 2 or (d is not None and arr.shape[1] != d):
@@ -180,13 +187,7 @@ def check_values(
     y: ArrayLike, n: int, *, name: str = "y", owner: str | None = None
 ) -> NDArray[np.float64]:
     """Return ``y`` as a float array of shape ``(n,)``; NaN allowed (failed runs), inf not."""
-    try:
-        arr = np.asarray(y, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"The '{name}' parameter{_owner(owner)} must be a numeric array of shape ({n},). "
-            f"Got {type(y).__name__}."
-        ) from exc
+    arr = float_array(y, name, f"a numeric array of shape ({n},)", owner=owner)
     if arr.shape != (n,):
         raise ValueError(
             f"The '{name}' parameter{_owner(owner)} must be an array of shape ({n},) "

@@ -13,6 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from .._validation import check_int, check_real
+from ..stats._checks import check_sample
 
 __all__ = ["ChangePoint", "detect_change_points"]
 
@@ -182,7 +183,7 @@ def detect_change_points(
     >>> [(c.index, c.direction, round(c.ratio, 2)) for c in detect_change_points(history)]
     [(6, 'increase', 1.3)]
     """
-    x = _check_values(values)
+    x = check_sample(values, "values", _OWNER, min_n=0, want="a 1-D array of finite numbers")
     check_real(
         alpha, "alpha", owner=_OWNER, low=0, high=1, low_inclusive=False, high_inclusive=False
     )
@@ -257,25 +258,6 @@ def _refine(x: NDArray[np.float64], cuts: list[int], min_size: int) -> None:
         lo = cuts[order[i - 1]] if i > 0 else 0
         hi = cuts[order[i + 1]] if i + 1 < len(order) else x.size
         cuts[j] = lo + _locate(x[lo:hi], min_size)
-
-
-def _check_values(values: ArrayLike) -> NDArray[np.float64]:
-    want = "a 1-D array of finite numbers"
-    try:
-        x = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"The 'values' parameter of {_OWNER} must be {want}. Got {type(values).__name__}."
-        ) from exc
-    if x.ndim != 1:
-        raise ValueError(f"The 'values' parameter of {_OWNER} must be {want}. Got shape {x.shape}.")
-    bad = np.flatnonzero(~np.isfinite(x))
-    if bad.size:
-        raise ValueError(
-            f"The 'values' parameter of {_OWNER} must be {want}; entries "
-            f"{bad[:10].tolist()} ({bad.size} in all) are NaN or infinite."
-        )
-    return x
 
 
 def _scan_test(segment: NDArray[np.float64], start: int, stop: int, min_size: int) -> _Test:

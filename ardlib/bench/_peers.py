@@ -13,7 +13,6 @@ ratio with a bootstrap interval (:func:`~ardlib.stats.bootstrap_ci`).
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._io import dist_version
 from .._validation import check_int
 from ..objectives import list_problems
 from ..stats import bootstrap_ci, compare_planners, holm
@@ -57,13 +57,7 @@ def peer_versions() -> dict[str, str | None]:
     dict
         Distribution name -> version, None when not installed.
     """
-    out: dict[str, str | None] = {}
-    for name in _VERSIONS:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = None
-    return out
+    return {name: dist_version(name) for name in _VERSIONS}
 
 
 def peer_study(

@@ -54,19 +54,18 @@ class BenchRun:
     @property
     def table(self) -> pd.DataFrame:
         """One row per benchmark: group, calls per sample, samples, median and IQR (ms)."""
-        rows = []
-        for name, r in self.results.items():
-            rows.append(
-                {
-                    "benchmark": name,
-                    "group": r["group"],
-                    "number": r.get("number"),
-                    "samples": len(r.get("samples", [])),
-                    "median_ms": 1e3 * r["median"] if r.get("median") is not None else np.nan,
-                    "iqr_ms": 1e3 * r["iqr"] if r.get("iqr") is not None else np.nan,
-                    "error": r.get("error", ""),
-                }
-            )
+        rows = [
+            {
+                "benchmark": name,
+                "group": r["group"],
+                "number": r.get("number"),
+                "samples": len(r.get("samples", [])),
+                "median_ms": 1e3 * r["median"] if r.get("median") is not None else np.nan,
+                "iqr_ms": 1e3 * r["iqr"] if r.get("iqr") is not None else np.nan,
+                "error": r.get("error", ""),
+            }
+            for name, r in self.results.items()
+        ]
         return pd.DataFrame(rows)
 
     def to_json(self) -> dict[str, Any]:

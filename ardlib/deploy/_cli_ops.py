@@ -10,7 +10,6 @@ a usage error.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path
@@ -333,8 +332,8 @@ def _closed(args: argparse.Namespace, endpoints: tuple[str, ...]) -> int:
 
 
 def _write_json(path: Path | None, data: dict[str, Any]) -> None:
-    if path is None:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    print(f"written to {path}")
+    from .._io import write_json
+
+    if path is not None:
+        write_json(path, data, sort_keys=False, default=str)
+        print(f"written to {path}")

@@ -7,8 +7,8 @@
   ``O(m n d)`` time and bounded memory (the GP's own ``predict`` also computes the variance,
   ``O(m n^2)``), row by row in a fixed order, so a point's value does not depend on the
   other points of the batch.
-* :func:`cross_validate` runs grouped k-fold cross-validation (:func:`group_folds`,
-  :func:`cv_predict`, :func:`cv_result`: the same folds can score several output models).
+* Grouped k-fold cross-validation runs as :func:`group_folds`, :func:`cv_predict` and
+  :func:`cv_result` (the same folds can score several output models).
 * :func:`search_optimum` finds the best posterior mean by many local gradient searches.
 """
 
@@ -254,23 +254,6 @@ def cv_result(y: Array, mu: Array, zabs: Array, n_folds: int) -> CVResult:
         coverage50=float(np.mean(zabs <= _Z50)),
         coverage90=float(np.mean(zabs <= _Z90)),
     )
-
-
-def cross_validate(
-    Xu: Array,
-    y: Array,
-    theta: Array,
-    *,
-    n_folds: int,
-    max_fit_points: int,
-    rng: np.random.Generator,
-) -> CVResult:
-    """Grouped k-fold cross-validation; see :class:`CVResult` for the procedure."""
-    folds = group_folds(Xu, n_folds, rng)
-    mu, zabs = cv_predict(
-        Xu, y, theta, folds, n_folds=n_folds, max_fit_points=max_fit_points, rng=rng
-    )
-    return cv_result(y, mu, zabs, n_folds)
 
 
 # ------------------------------------------------------------------------- optimum search

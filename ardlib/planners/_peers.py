@@ -20,13 +20,13 @@ missing one raises :class:`ImportError` naming ``pip install -e .[peers]``.
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import warnings
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._io import dist_version
 from .._rng import RNGLike
 from .._validation import check_int
 from ._base import Planner
@@ -120,7 +120,7 @@ class _PeerPlanner(Planner):
     def peer_info(self) -> dict[str, Any]:
         """Library, version and the settings the adapter uses (for the study record)."""
         self._ensure_setup()
-        return {"library": self.library, "version": _version(self.library), **self._info}
+        return {"library": self.library, "version": dist_version(self.library), **self._info}
 
 
 class BoTorchPlanner(_PeerPlanner):
@@ -336,7 +336,6 @@ class OptunaPlanner(_PeerPlanner):
         samplers = optuna.samplers
         cls = getattr(samplers, "GPSampler", None) or samplers.TPESampler
         n0 = int(self.n_initial)
-        self._sampler_name = cls.__name__
         self._study = optuna.create_study(
             direction="minimize", sampler=cls(seed=self._peer_seed, n_startup_trials=n0)
         )
@@ -381,10 +380,3 @@ class OptunaPlanner(_PeerPlanner):
     def _same_point(self, trial: Any, x: Array) -> bool:
         asked = [trial.params[k] for k in self._dists]
         return bool(np.allclose(x, asked, rtol=0.0, atol=1e-12))
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None

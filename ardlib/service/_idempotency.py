@@ -10,8 +10,6 @@ Keys are kept indefinitely; operators may prune old rows of ``idempotency_keys``
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .._io import sha256_json
 from ._db import Database
 from ._errors import ApiError
 from ._tables import IdempotencyRecord, utcnow
@@ -38,9 +37,7 @@ class Created:
 
 def fingerprint(method: str, path: str, body: BaseModel) -> str:
     """SHA-256 of the method, path and validated body (key order and spacing do not matter)."""
-    doc = {"method": method, "path": path, "body": body.model_dump(mode="json")}
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return sha256_json({"method": method, "path": path, "body": body.model_dump(mode="json")})
 
 
 def create_once(

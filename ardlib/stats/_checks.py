@@ -12,18 +12,20 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._validation import float_array
+
 __all__ = ["check_pair", "check_sample"]
 
 
-def check_sample(x: Any, name: str, owner: str, *, min_n: int = 1) -> NDArray[np.float64]:
-    """Return ``x`` as a 1-D float array of at least ``min_n`` finite values, or raise."""
-    want = f"a 1-D array with at least {min_n} finite value{'s' if min_n != 1 else ''}"
-    try:
-        arr = np.asarray(x, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"The '{name}' parameter of {owner} must be {want}. Got {type(x).__name__}."
-        ) from exc
+def check_sample(
+    x: Any, name: str, owner: str, *, min_n: int = 1, want: str | None = None
+) -> NDArray[np.float64]:
+    """Return ``x`` as a 1-D float array of at least ``min_n`` finite values, or raise.
+
+    ``want`` replaces the default wording of the expectation in the messages.
+    """
+    want = want or f"a 1-D array with at least {min_n} finite value{'s' if min_n != 1 else ''}"
+    arr = float_array(x, name, want, owner=owner)
     if arr.ndim != 1 or arr.size < min_n:
         raise ValueError(
             f"The '{name}' parameter of {owner} must be {want}. Got shape {arr.shape}."

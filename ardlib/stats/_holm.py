@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._validation import float_array
+
 __all__ = ["holm"]
 
 
@@ -48,13 +50,7 @@ def holm(pvalues: ArrayLike) -> NDArray[np.float64]:
     >>> holm([0.01, 0.04, 0.03]).tolist()
     [0.03, 0.06, 0.06]
     """
-    try:
-        p = np.asarray(pvalues, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            "The 'pvalues' parameter of holm must be a 1-D array of floats in [0, 1]. "
-            f"Got {type(pvalues).__name__}."
-        ) from exc
+    p = float_array(pvalues, "pvalues", "a 1-D array of floats in [0, 1]", owner="holm")
     if p.ndim != 1:
         raise ValueError(
             "The 'pvalues' parameter of holm must be a 1-D array of floats in [0, 1]. "

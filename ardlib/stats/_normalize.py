@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import check_choice
+from .._validation import check_choice, float_array
 from ._frame import CELL_KEYS, RUN_KEYS, check_results, listing, select_step
 
 __all__ = ["normalized_score", "normalized_scores"]
@@ -155,13 +155,7 @@ def normalized_scores(
 
 
 def _nonnegative(values: ArrayLike, name: str, owner: str) -> NDArray[np.float64]:
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"The '{name}' parameter of {owner} must be an array of finite floats >= 0. "
-            f"Got {type(values).__name__}."
-        ) from exc
+    arr = float_array(values, name, "an array of finite floats >= 0", owner=owner)
     bad = ~(np.isfinite(arr) & (arr >= 0))
     if bad.any():
         raise ValueError(

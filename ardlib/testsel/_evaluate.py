@@ -618,9 +618,8 @@ def evaluate_selection(
         "module_grouped": lambda: module_grouped_split(covered, n_splits=n_splits),
         "time_ordered": lambda: time_ordered_split(covered, train_share=train_share),
     }
-    results = {}
-    for name in splits:
-        results[name] = _run_split(
+    results = {
+        name: _run_split(
             made[name](),
             feats,
             y,
@@ -634,6 +633,8 @@ def evaluate_selection(
             curve_points=points,
             options=dict(model_options or {}),
         )
+        for name in splits
+    }
     settings = {
         "target_recall": target,
         "n_splits": n_splits,
