@@ -12,14 +12,16 @@ from __future__ import annotations
 import inspect
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from jsonschema import Draft202012Validator, FormatChecker
 
 from ardlib.client import AIQuery, Client, CostAnalysis, Experiment, Health, OptimizationRun
 from ardlib.client._models import field_kinds
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 pytest.importorskip("fastapi", reason="the service extra is not installed")
 
@@ -141,6 +143,10 @@ def test_every_listing_has_the_list_and_the_count_the_client_reads(
 
 
 def _validator(doc: dict[str, Any], path: str) -> Draft202012Validator:
+    # imported here, not at the top: jsonschema's format checker loads an IRI grammar
+    # (~1.5 s), which every xdist worker would otherwise pay at collection
+    from jsonschema import Draft202012Validator, FormatChecker
+
     body = doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
     return Draft202012Validator(
         {**body, "components": doc["components"]}, format_checker=FormatChecker()

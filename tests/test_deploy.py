@@ -89,11 +89,11 @@ def _ok(request: httpx.Request) -> httpx.Response:
 
 
 def test_fault_schedule_is_seeded_and_hits_the_requested_share() -> None:
-    def run(seed: int) -> list[str]:
+    def run(seed: int, n: int = 2000) -> list[str]:
         tr = FaultInjectingTransport(httpx.MockTransport(_ok), rate=0.2, rng=seed, latency=0.0)
         out = []
         with httpx.Client(transport=tr, base_url="http://test") as c:
-            for _ in range(2000):
+            for _ in range(n):
                 try:
                     r = c.get("/")
                     out.append(str(r.status_code) if r.status_code != 200 else "ok")
@@ -101,8 +101,9 @@ def test_fault_schedule_is_seeded_and_hits_the_requested_share() -> None:
                     out.append(type(exc).__name__)
         return out
 
-    a, b, c = run(1), run(1), run(2)
-    assert a == b and a != c
+    a, b = run(1), run(1)
+    c = run(2, 200)  # another seed differs early on: 200 requests show it (2000 cost ~0.2 s)
+    assert a == b and a[:200] != c
     share = 1 - a.count("ok") / len(a)
     # latency faults still answer 200: expected visible share is 0.2 * 7/8
     assert abs(share - 0.2 * 7 / 8) < 0.03

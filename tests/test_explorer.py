@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import gc
 import weakref
+from collections.abc import Iterator
+from importlib.util import find_spec
 
 import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("ipywidgets")
-matplotlib = pytest.importorskip("matplotlib")
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from ardlib.reports._explorer import Explorer
 
-from ardlib.reports._explorer import Explorer  # noqa: E402
+# ipywidgets and matplotlib are imported by the tests that use them (the Explorer imports
+# them lazily too), not here: every xdist worker imports every test module at collection
+pytestmark = pytest.mark.skipif(
+    find_spec("ipywidgets") is None or find_spec("matplotlib") is None,
+    reason="the reports extra (ipywidgets, matplotlib) is not installed",
+)
 
 PLANNERS = ("bo", "random", "sobol")
 STEPS = 15
@@ -66,6 +70,25 @@ def explorer(study: pd.DataFrame) -> Explorer:
     return Explorer(study)
 
 
+@pytest.fixture
+def no_png(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
+    """Skip the PNG encoding of each redraw (most of a redraw's time); the figures drawn.
+
+    For tests that read the figure's artists and the comparison, not the image. The real
+    image is checked by test_defaults_final_step_random_baseline_and_all_outputs, and on
+    every redraw by test_no_figures_leak and the tests without this fixture.
+    """
+    drawn: list[object] = []
+
+    def png(fig: object) -> bytes:
+        drawn.append(fig)
+        return b"\x89PNG (not encoded)"
+
+    monkeypatch.setattr("ardlib.reports._explorer._png", png)
+    yield drawn
+    assert drawn, "the test never redrew the figure"
+
+
 def median_lines(ex: Explorer) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The labelled (planner) lines of the explorer's figure: name -> (x, y)."""
     (ax,) = ex.figure.axes
@@ -100,7 +123,9 @@ def test_defaults_final_step_random_baseline_and_all_outputs(explorer: Explorer)
     )
 
 
-def test_comparison_follows_every_control(explorer: Explorer, study: pd.DataFrame) -> None:
+def test_comparison_follows_every_control(
+    explorer: Explorer, study: pd.DataFrame, no_png: list[object]
+) -> None:
     c = explorer.controls
     c["noise"].value = "none"
     c["metric"].value = "regret_oracle"
@@ -123,7 +148,9 @@ def test_comparison_follows_every_control(explorer: Explorer, study: pd.DataFram
     assert "step 4 (5 evaluations)" in explorer._table.value
 
 
-def test_dominant_planner_wins_and_identical_planners_do_not(explorer: Explorer) -> None:
+def test_dominant_planner_wins_and_identical_planners_do_not(
+    explorer: Explorer, no_png: list[object]
+) -> None:
     c = explorer.controls
     for noise in ("none", "gauss-0.1"):
         c["noise"].value = noise
@@ -143,7 +170,7 @@ def test_dominant_planner_wins_and_identical_planners_do_not(explorer: Explorer)
 
 
 def test_figure_lines_are_the_planners_and_their_medians(
-    explorer: Explorer, study: pd.DataFrame
+    explorer: Explorer, study: pd.DataFrame, no_png: list[object]
 ) -> None:
     c = explorer.controls
     for problem, noise, metric in [
@@ -168,6 +195,8 @@ def test_figure_lines_are_the_planners_and_their_medians(
 
 
 def line_colors(ex: Explorer) -> dict[str, tuple[float, ...]]:
+    import matplotlib.colors
+
     (ax,) = ex.figure.axes
     return {
         line.get_label(): matplotlib.colors.to_rgba(line.get_color())
@@ -176,7 +205,7 @@ def line_colors(ex: Explorer) -> dict[str, tuple[float, ...]]:
     }
 
 
-def test_step_marker_and_log_scale(explorer: Explorer) -> None:
+def test_step_marker_and_log_scale(explorer: Explorer, no_png: list[object]) -> None:
     c = explorer.controls
     c["step"].value = 6
     (ax,) = explorer.figure.axes
@@ -200,7 +229,9 @@ def test_log_scale_without_positive_values_stays_linear(study: pd.DataFrame) -> 
     assert "log scale needs positive values" in ax.get_title()
 
 
-def test_cell_change_keeps_step_or_follows_final_step(study: pd.DataFrame) -> None:
+def test_cell_change_keeps_step_or_follows_final_step(
+    study: pd.DataFrame, no_png: list[object]
+) -> None:
     # "flat" runs end 5 steps early: the slider's range follows the selected cell.
     short = study[(study["problem"] == "easy") | (study["step"] < STEPS - 5)]
     ex = Explorer(short)
@@ -214,7 +245,7 @@ def test_cell_change_keeps_step_or_follows_final_step(study: pd.DataFrame) -> No
     assert ex.state["step"] == 3 and ex.comparison.step == 3
 
 
-def test_cell_missing_a_planner(study: pd.DataFrame) -> None:
+def test_cell_missing_a_planner(study: pd.DataFrame, no_png: list[object]) -> None:
     partial = study[~((study["problem"] == "flat") & (study["planner"] == "sobol"))]
     ex = Explorer(partial)
     ex.controls["problem"].value = "flat"
@@ -232,7 +263,7 @@ def test_comparison_failure_is_shown_not_raised(study: pd.DataFrame) -> None:
     assert sorted(median_lines(ex)) == list(PLANNERS)
 
 
-def test_parquet_path_and_str(study: pd.DataFrame, tmp_path) -> None:
+def test_parquet_path_and_str(study: pd.DataFrame, tmp_path, no_png: list[object]) -> None:
     path = tmp_path / "results.parquet"
     study.to_parquet(path)
     for arg in (path, str(path)):
@@ -241,7 +272,7 @@ def test_parquet_path_and_str(study: pd.DataFrame, tmp_path) -> None:
         assert ex.comparison is not None and len(ex.comparison.table) == 2
 
 
-def test_baseline_argument(study: pd.DataFrame) -> None:
+def test_baseline_argument(study: pd.DataFrame, no_png: list[object]) -> None:
     assert Explorer(study, baseline="bo").comparison.baseline == "bo"
     no_random = study[study["planner"] != "random"]
     assert Explorer(no_random).state["baseline"] == "bo"
@@ -276,6 +307,11 @@ def test_only_one_metric_offered_when_only_one_present(study: pd.DataFrame) -> N
 
 @pytest.mark.slow  # 21 redraws to PNG (~2 s); the other tests redraw a few times each
 def test_no_figures_leak(explorer: Explorer) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     before = plt.get_fignums()
     old = weakref.ref(explorer.figure)
     explorer.controls["step"].value = 3
@@ -312,7 +348,9 @@ def test_real_study_parquet(tmp_path) -> None:
     assert sorted(median_lines(ex)) == ["random", "sobol"]
 
 
-def test_controls_update_only_what_depends_on_them(explorer: Explorer) -> None:
+def test_controls_update_only_what_depends_on_them(
+    explorer: Explorer, no_png: list[object]
+) -> None:
     figure, comparison = explorer.figure, explorer.comparison
     explorer.controls["baseline"].value = "bo"
     assert explorer.figure is figure and explorer.comparison is not comparison
@@ -325,7 +363,9 @@ def test_controls_update_only_what_depends_on_them(explorer: Explorer) -> None:
     assert explorer.figure.axes[0].get_yscale() == "log"
 
 
-def test_colours_without_the_style_module(study: pd.DataFrame, monkeypatch) -> None:
+def test_colours_without_the_style_module(
+    study: pd.DataFrame, monkeypatch, no_png: list[object]
+) -> None:
     import sys
 
     monkeypatch.setitem(sys.modules, "ardlib.reports._style", None)  # import fails

@@ -9,7 +9,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 import yaml
 from test_reports_figures_once import check_figures_once
@@ -48,6 +47,8 @@ def test_smoke_params_name_existing_notebooks() -> None:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
 def test_notebook_is_stored_without_outputs(path: Path) -> None:
+    import nbformat
+
     nb = nbformat.read(path, as_version=4)
     dirty = [
         f"cell {i} ({' '.join(cell.source.split())[:40]!r}): "
@@ -67,6 +68,8 @@ def test_notebook_is_stored_without_outputs(path: Path) -> None:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
 def test_notebook_has_one_parameters_cell(path: Path) -> None:
+    import nbformat
+
     nb = nbformat.read(path, as_version=4)
     tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1, f"{path.name}: cells tagged 'parameters': {tagged}; need exactly one"
@@ -136,6 +139,8 @@ def test_papermill_sees_every_parameter(path: Path) -> None:
     """papermill's parser silently drops a line it cannot read (a comment holding '>=' did);
     the pipeline then refuses that parameter."""
     import ast
+
+    import nbformat
 
     from ardlib.reports._run import notebook_parameters
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbformat import v4
 
 from ardlib.cli import main
 
@@ -22,6 +20,9 @@ report.finish(summary=f"budget {budget}")
 
 
 def _notebook(path: Path) -> None:
+    import nbformat
+    from nbformat import v4
+
     params = f"name = {path.stem!r}\nbudget = 10\nplanners = ['random']\nstudy = {{'seed': 1}}"
     nb = v4.new_notebook(
         cells=[
@@ -59,6 +60,32 @@ def _params(repo: Path, name: str = "demo") -> dict[str, object]:
     return json.loads((repo / "reports" / "metrics" / f"{name}.json").read_text())["params"]
 
 
+def test_report_passes_the_params_section_and_overrides_to_the_runner(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parameters ``report`` hands the notebook runner (no kernel: the runner is
+    recorded; test_reports_run runs a real kernel with typed parameters)."""
+    from ardlib.reports._run import ReportResult
+
+    calls: list[tuple[str, dict[str, object], dict[str, object]]] = []
+
+    def run_report(name: str, params: dict[str, object], **kwargs: object) -> ReportResult:
+        calls.append((name, params, kwargs))
+        html = Path(str(kwargs["out_dir"])) / f"{name}.html"
+        return ReportResult(name, html, html, True, None, 0.5)
+
+    monkeypatch.setattr("ardlib.reports._run.run_report", run_report)
+    argv = ["report", "demo", "-p", "planners", "[random, gpbo]", "-p", "study.seed", "7"]
+    assert main(argv) == 0
+    ((name, params, kwargs),) = calls
+    assert name == "demo" and Path(str(kwargs["notebooks_dir"])) == Path("notebooks")
+    assert params == {"budget": 20, "planners": ["random", "gpbo"], "study": {"seed": 7}}
+    assert "demo: passed in 0.5 s" in capsys.readouterr().out
+
+
+@pytest.mark.slow  # a Jupyter kernel (~1.5 s); the fast tier keeps the parameters handed to
+# the runner (test_report_passes_the_params_section_and_overrides_to_the_runner) and a real
+# kernel run (test_reports_run)
 def test_report_uses_the_params_section_and_overrides(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

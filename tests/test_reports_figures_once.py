@@ -18,7 +18,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
 from ardlib.reports import plot_convergence, render_html
@@ -63,6 +62,10 @@ def check_figures_once(
     executed: str | os.PathLike[str], *, html: str | os.PathLike[str] | None = None
 ) -> list[str]:
     """What shows a figure other than once in an executed report ([] when nothing does)."""
+    # imported here, not at the top: nbformat imports jsonschema (~1.5 s), which every xdist
+    # worker would pay at collection (test_notebooks imports this module too)
+    import nbformat
+
     shown = shown_images(nbformat.read(executed, as_version=4))
     problems = []
     untagged = sum(stem is None and figure for stem, _, figure in shown)
@@ -86,6 +89,8 @@ def check_figures_once(
 
 def _image(seed: int, stem: str | None) -> Any:
     png = base64.b64encode(b"\x89PNG fake " + bytes([seed])).decode()
+    import nbformat
+
     meta = {} if stem is None else {"ardlib_figure": stem}
     return nbformat.v4.new_output(
         "display_data", data={"image/png": png, "text/plain": "<Figure>"}, metadata=meta
@@ -93,6 +98,8 @@ def _image(seed: int, stem: str | None) -> Any:
 
 
 def _executed(tmp_path: Path, outputs: list[Any]) -> Path:
+    import nbformat
+
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("## One"), nbformat.v4.new_code_cell("")]
     nb.cells[1].outputs = outputs
@@ -113,14 +120,17 @@ def test_figures_shown_once_by_report_figure_pass_and_the_page_agrees(tmp_path: 
 
 
 @pytest.mark.parametrize(
-    ("outputs", "problem"),
+    ("images", "problem"),
     [
-        ([_image(1, "a"), _image(2, None)], "1 image(s) not shown by Report.figure"),
-        ([_image(1, "a"), _image(2, "a")], "figure 'a' shown 2 times"),
-        ([_image(1, "a"), _image(1, "b")], "the same image shown twice"),
+        ([(1, "a"), (2, None)], "1 image(s) not shown by Report.figure"),
+        ([(1, "a"), (2, "a")], "figure 'a' shown 2 times"),
+        ([(1, "a"), (1, "b")], "the same image shown twice"),
     ],
 )
-def test_a_figure_shown_twice_is_found(tmp_path: Path, outputs: list[Any], problem: str) -> None:
+def test_a_figure_shown_twice_is_found(
+    tmp_path: Path, images: list[tuple[int, str | None]], problem: str
+) -> None:
+    outputs = [_image(seed, stem) for seed, stem in images]  # (built here, not at collection)
     problems = check_figures_once(_executed(tmp_path, outputs))
     assert any(p.startswith(problem) for p in problems), problems
 
@@ -129,6 +139,7 @@ def test_a_figure_shown_twice_is_found(tmp_path: Path, outputs: list[Any], probl
 def test_a_figure_left_open_in_a_real_kernel_is_found(tmp_path: Path) -> None:
     """The mechanism itself: a figure displayed and left open is drawn again at the end of
     the cell; ``Report.figure`` closes it."""
+    import nbformat
     import papermill
 
     nb = nbformat.v4.new_notebook(

@@ -6,12 +6,14 @@ import base64
 import io
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
 import pytest
-from nbformat import v4
 
 from ardlib.reports import render_html
+
+if TYPE_CHECKING:
+    import nbformat
 
 CODE_MARKER = "SOURCE_ONLY_MARKER_31337"
 
@@ -32,6 +34,8 @@ def _png() -> bytes:
 
 def _executed(png: bytes) -> nbformat.NotebookNode:
     """A notebook as papermill leaves it: sources, outputs, counts, an error."""
+    from nbformat import v4
+
     fig = v4.new_code_cell(f"{CODE_MARKER} = 1\nplot()", execution_count=2)
     fig.outputs = [
         v4.new_output("stream", name="stdout", text="visible printed output\n"),
@@ -67,6 +71,8 @@ def _executed(png: bytes) -> nbformat.NotebookNode:
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> str:
+    import nbformat
+
     png = _png()
     nb_path = tmp_path_factory.mktemp("nb") / "demo.ipynb"
     nbformat.write(_executed(png), nb_path)
@@ -108,6 +114,8 @@ def test_no_log_noise(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_title_falls_back_to_file_stem(tmp_path: Path) -> None:
+    from nbformat import v4
+
     nb = v4.new_notebook(cells=[v4.new_markdown_cell("no heading here")])
     out = render_html(nb, tmp_path / "plain_report.html")
     assert "<title>plain_report</title>" in out.read_text()

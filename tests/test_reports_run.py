@@ -6,14 +6,15 @@ import json
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbformat import v4
 
 from ardlib.reports import ReportFailed, ReportResult, run_report
 
 
 def _notebook(path: Path, *cells: str, params: str = "budget = 10\nlabel = 'x'") -> Path:
+    import nbformat
+    from nbformat import v4
+
     nb = v4.new_notebook(
         cells=[
             v4.new_markdown_cell(f"# Report {path.stem}"),
@@ -69,6 +70,8 @@ def test_runs_in_the_repo_root_with_typed_parameters_and_this_python(repo: Path)
     assert Path(info["executable"]).resolve() == Path(sys.executable).resolve()
     page = result.html_path.read_text()
     assert "budget is 30" in page and "<title>Report info</title>" in page
+    import nbformat
+
     executed = nbformat.read(result.executed_path, as_version=4)
     assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,11 @@ from test_study_support import RANDOM, small_study
 
 from ardlib.study import StudyResult
 
-distributed = pytest.importorskip("distributed")
+# distributed is imported by the tests that start a cluster (~0.8 s to import), not at
+# collection, which every xdist worker pays for every test module
+pytestmark = pytest.mark.skipif(
+    find_spec("distributed") is None, reason="could not import 'distributed'"
+)
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +27,8 @@ def process_pool_result(tmp_path_factory: pytest.TempPathFactory) -> StudyResult
 
 
 def run_on_dask(path: Path, *, processes: bool) -> StudyResult:
+    import distributed
+
     with (
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=processes, dashboard_address=None
@@ -128,7 +135,7 @@ def test_cells_are_submitted_longest_first_and_results_keep_the_study_order(
     from ardlib.study import PlannerSpec
 
     gpbo = PlannerSpec("gpbo", "ardlib.planners.BayesianOptimization")
-    study = small_study(planners=[RANDOM, gpbo])
+    study = small_study(planners=[RANDOM, gpbo], replicates=1)  # 8 cells, 4 of them GP-BO
     costs = [cell_cost(c) for c in study.cells()]
     with Recording(1) as pool:
         result = study.run(tmp_path, executor=pool, progress=False)

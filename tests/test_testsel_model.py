@@ -9,13 +9,12 @@ import functools
 import json
 import os
 import subprocess
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-
-pytest.importorskip("sklearn")
 
 from ardlib import cli
 from ardlib.testsel import (
@@ -41,6 +40,10 @@ from ardlib.testsel import (
     time_ordered_split,
     train_selector,
 )
+
+# skipped without scikit-learn, which the tests import only when they fit (~0.5-2 s to
+# import; every xdist worker imports every test module at collection)
+pytestmark = pytest.mark.skipif(find_spec("sklearn") is None, reason="could not import 'sklearn'")
 
 FAST = {"max_iter": 10, "inner_splits": 2}  # a small learner: these tests check logic
 

@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 
 TUTORIALS = Path(__file__).resolve().parents[1] / "notebooks" / "tutorials"
@@ -19,6 +18,8 @@ NOTEBOOKS = sorted(p.name for p in TUTORIALS.glob("*.ipynb"))
 
 def test_the_two_tutorials_exist_and_carry_no_outputs() -> None:
     assert NOTEBOOKS == ["benchmark_your_planner.ipynb", "bring_your_dataset.ipynb"]
+    import nbformat
+
     for name in NOTEBOOKS:
         nb = nbformat.read(TUTORIALS / name, as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]
