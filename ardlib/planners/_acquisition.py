@@ -37,8 +37,12 @@ def _log1mexp(x: Array) -> Array:
     """``log(1 - exp(x))`` for ``x < 0``, accurate on both sides of ``-log 2``."""
     out = np.empty_like(x)
     near = x > -np.log(2.0)
-    out[near] = np.log(-np.expm1(x[near]))
-    out[~near] = np.log1p(-np.exp(x[~near]))
+    # each side only when it has elements (the same values; empty masked operations cost
+    # microseconds in the acquisition's gradient ascent, which evaluates a few points)
+    if near.any():
+        out[near] = np.log(-np.expm1(x[near]))
+    if not near.all():
+        out[~near] = np.log1p(-np.exp(x[~near]))
     return out
 
 
@@ -59,14 +63,20 @@ def log_h(z: Array) -> Array:
     z = np.asarray(z, dtype=float)
     out = np.empty_like(z)
     hi = z > -1.0
-    zh = z[hi]
-    out[hi] = np.log(np.exp(-0.5 * zh * zh - _C1) + zh * ndtr(zh))
+    # each regime only when it has elements (as in _log1mexp)
+    if hi.any():
+        zh = z[hi]
+        out[hi] = np.log(np.exp(-0.5 * zh * zh - _C1) + zh * ndtr(zh))
     mid = (~hi) & (z > _Z_ASYMPTOTIC)
-    zm = z[mid]
-    out[mid] = -0.5 * zm * zm - _C1 + _log1mexp(np.log(erfcx(-zm * _INV_SQRT2) * np.abs(zm)) + _C2)
+    if mid.any():
+        zm = z[mid]
+        out[mid] = (
+            -0.5 * zm * zm - _C1 + _log1mexp(np.log(erfcx(-zm * _INV_SQRT2) * np.abs(zm)) + _C2)
+        )
     lo = ~(hi | mid)
-    zl = z[lo]
-    out[lo] = -0.5 * zl * zl - _C1 - 2.0 * np.log(np.abs(zl))
+    if lo.any():
+        zl = z[lo]
+        out[lo] = -0.5 * zl * zl - _C1 - 2.0 * np.log(np.abs(zl))
     return out
 
 
