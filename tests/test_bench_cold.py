@@ -275,6 +275,7 @@ def test_cold_command_writes_rows_summary_machine_and_versions(
         (["--datasets", "3"], "error: --datasets: only for --cold"),
         (["--cold", "--budgets", "20"], "error: --budgets: only for the peer study"),
         (["--budget", "8", "--budgets", "9"], "'budgets' parameter of run_peers"),
+        (["--budgets", "0"], "'budgets' parameter of run_peers must be an int >= 1"),
     ],
 )
 def test_cold_command_names_a_bad_argument(
@@ -288,7 +289,7 @@ def test_cold_command_names_a_bad_argument(
     out = tmp_path / "cold.json"
     status, _, err = _cli([*argv, "--out", str(out)], capsys)
     assert status == 2 and err.count("\n") == 1, err
-    assert message in err, err
+    assert err.startswith("ardlib: error: ") and message in err, err
     assert not out.exists()
 
 

@@ -86,4 +86,4 @@ def test_planners_command_bad_argument_exits_2(
     args: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["bench", "planners", *args]) == 2
-    assert capsys.readouterr().err == f"error: {message}\n"
+    assert capsys.readouterr().err == f"ardlib: error: {message}\n"

@@ -320,6 +320,8 @@ def run_peers(
     -------
     PeerComparison
     """
+    for b in budgets or ():  # named before the budget they may have set
+        check_int(b, "budgets", owner="run_peers", low=1)
     study = peer_study(problems, planners, budget=budget, replicates=replicates)
     _check_budgets(budgets, budget, "run_peers")  # before hours of campaigns, not after
     result = study.run(store, max_workers=max_workers, progress=progress)
