@@ -106,6 +106,7 @@ def test_constructor_only_stores_a_fitted_state() -> None:
     assert same.to_dict() == {**first.to_dict(), "build_seconds": 1.0}
 
 
+@pytest.mark.slow  # a second emulator build (~1.7 s)
 @pytest.mark.parametrize("name", FAST)
 def test_identity_emulators_are_unchanged_by_model_selection(name: str) -> None:
     # An emulator that keeps the identity model is, bit for bit, the one a build without
