@@ -154,8 +154,12 @@ def test_cpu_clock_counts_computing_not_waiting() -> None:
     wall, cpu = CLOCKS["wall"], CLOCKS["cpu"]
     assert BenchSession._timed(sleepy, 3, 0.0, wall) >= 0.0095
     assert BenchSession._timed(sleepy, 3, 0.0, cpu) < 0.003
-    # busy-waiting slowdowns are injected on the clock measured, so they count on both
-    assert BenchSession._timed(busy, 3, 1.0, cpu) > 1.5 * BenchSession._timed(busy, 3, 0.0, cpu)
+    # busy-waiting slowdowns are injected on the clock measured, so they count on both. The
+    # process's CPU clock also counts other threads of this worker (a server left by an
+    # earlier test): the least of five samples each (one failure in make test-fast, where
+    # the plain and the slowed call measured 4.3 and 5.8 ms)
+    slowed, plain = (min(BenchSession._timed(busy, 3, f, cpu) for _ in range(5)) for f in (1, 0))
+    assert slowed > 1.5 * plain
     s = BenchSession()
     with pytest.raises(ValueError, match="'clock' parameter must be one of"):
         s.sample("objective.evaluate[branin,m=10000]", number=1, repeat=1, clock="tsc")
