@@ -62,7 +62,8 @@ _PRIOR_S2 = (0.0, 2.0)
 _PRIOR_SN2 = (-12.0, 4.0)
 _PRIOR_L = (float(np.sqrt(2.0)), float(np.sqrt(3.0)))
 # The Gaussian in log l that is the LogNormal density in l up to a constant has its mean
-# moved down by sd^2 (see the module docstring)
+# moved down by sd^2 (see the module docstring); written as 3.0, since sqrt(3) ** 2 rounds
+# to 2.9999999999999996 and 3.0 is the value every measurement since e020288 used
 _PRIOR_L_IN_L = 3.0
 _JITTERS = (0.0, 1e-10, 1e-8, 1e-6, 1e-4)
 # L-BFGS-B iterations every start gets before all but the best are dropped (_optimize).
@@ -784,6 +785,11 @@ class GaussianProcess:
             mu, var = self.predict_standardized(Xt)
         return Posterior(self.y_mean_ + self.y_std_ * mu, var * self.y_std_**2)
 
+    def _chunk_rows(self) -> int:
+        """Query points per chunk: the (rows, n, d) differences stay under _CHUNK_ELEMENTS."""
+        n, d = self.X_.shape
+        return max(1, _CHUNK_ELEMENTS // (n * d))
+
     def predict_standardized(self, X: Array) -> tuple[Array, Array]:
         """Posterior mean and latent variance, standardized units, at validated ``X`` (m, d).
 
@@ -798,8 +804,7 @@ class GaussianProcess:
         -------
         mean, var : ndarray of shape (m,)
         """
-        n, d = self.X_.shape
-        rows = max(1, _CHUNK_ELEMENTS // (n * d))
+        rows = self._chunk_rows()
         if X.shape[0] <= rows:
             mu, var, _ = self._mean_var(X)
         else:  # bounded memory at large n: the (m, n, d) differences chunk by chunk
@@ -826,8 +831,7 @@ class GaussianProcess:
         mean : ndarray of shape (m,)
         dmu : ndarray of shape (m, d), or (m, 0) when ``grad`` is False
         """
-        n, d = self.X_.shape
-        rows = max(1, _CHUNK_ELEMENTS // (n * d))
+        rows = self._chunk_rows()
         parts = []
         for i in range(0, max(X.shape[0], 1), rows):
             Xc = X[i : i + rows]
@@ -861,8 +865,7 @@ class GaussianProcess:
         -------
         mean, var_bound : ndarray of shape (m,)
         """
-        n, d = self.X_.shape
-        rows = max(1, _CHUNK_ELEMENTS // (n * d))
+        rows = self._chunk_rows()
         s2, noise = self.signal_var_, self.noise_var_ + self.jitter_
         mu, bound = np.empty(X.shape[0]), np.empty(X.shape[0])
         # r^2 = |a|^2 + |b|^2 - 2 a.b on lengthscale-scaled inputs (a BLAS product, 3x

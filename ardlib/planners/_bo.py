@@ -108,16 +108,18 @@ class BayesianOptimization(Planner):
     max_fit_points : int or None, default 128
         With more successful observations than this, the hyperparameters are fitted on a
         random subset of this size and the model conditioned on all of them
-        (:class:`GaussianProcess`). From 256 observations on, the acquisition search
-        screens its candidates with a cheap upper bound and climbs on a variance from the
-        256 observations nearest its starts (:meth:`GaussianProcess.localized`), scoring
-        the result exactly. Measured on Hartmann-6, one thread, on a shared 2-core
-        machine (median of 15 asks, five data sets): a cold ask with 1,000 observations
-        took 0.10 s (0.34 s before these changes, 13 s without a subset), with 2,000
-        0.22 s (1.6-2.2 s before); an ask inside a campaign at 1,000 observations 27-32 ms
-        median, 47-56 ms p90 over three runs at load 3-4 (211-247 and 330-408 ms
-        before); 5,000 observations ask cold in 6.0-6.5 s at 0.7 GB peak (21 s, 1.3 GB
-        before). Campaigns of up to 63 experiments are unchanged bit for bit. None
+        (:class:`GaussianProcess`). From 64 observations on, the acquisition search
+        screens its candidates with a cheap exact upper bound; beyond 256 it climbs on a
+        variance from the 256 observations nearest its starts
+        (:meth:`GaussianProcess.localized`), scoring the result exactly. Measured on
+        Hartmann-6, one thread, on a shared 2-core machine (``ardlib bench peers --cold``,
+        median of five data sets, 2026-12-06, load 2-5.7): a cold ask with 1,000
+        observations took 182 ms and with 2,000 507 ms (BoTorch 26 s and 123 s beside
+        it). At d89f4bb (before the pair likelihood and the lengthscale prior's change):
+        an ask inside a campaign at 1,000 observations 27-32 ms median, 47-56 ms p90
+        over three runs at load 3-4 (211-247 and 330-408 ms before these changes);
+        5,000 observations asked cold in 6.0-6.5 s at 0.7 GB peak (21 s, 1.3 GB before).
+        Campaigns of up to 63 experiments are unchanged bit for bit by these. None
         always fits on every point.
     recommendation : {"observed", "model"}, default "observed"
         ``observed``: the evaluated point with the best posterior mean (robust to noise,
