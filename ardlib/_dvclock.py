@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ._io import PathLike, _git_raw
+from ._io import PathLike, _git_raw, load_yaml
 
 __all__ = ["lock_stages", "pipeline_outputs", "stale_stages"]
 
@@ -33,18 +33,11 @@ def lock_stages(text: str) -> dict[str, Any] | None:
     except ImportError:  # pyyaml comes with the reports extra
         return None
     try:
-        doc = _yaml(text)
+        doc = load_yaml(text)
     except yaml.YAMLError:
         return None
     stages = doc.get("stages") if isinstance(doc, dict) else None
     return stages if isinstance(stages, dict) else {}
-
-
-def _yaml(text: str) -> Any:
-    """``text`` read by pyyaml's safe loader (the C one when built)."""
-    import yaml
-
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def _dotted(doc: Any, key: str) -> Any:
@@ -158,7 +151,7 @@ def stale_stages(root: PathLike = ".") -> dict[str, tuple[str, ...]]:
         for file, values in (entry.get("params") or {}).items():
             if file in tracked:
                 pfile = base / file
-                current = _yaml(pfile.read_text(encoding="utf-8")) if pfile.is_file() else None
+                current = load_yaml(pfile.read_text(encoding="utf-8")) if pfile.is_file() else None
                 changed += [f"{file}:{k}" for k, v in values.items() if _dotted(current, k) != v]
         if changed:
             stale[name] = tuple(changed)
@@ -169,7 +162,7 @@ def _declared_deps(base: Path) -> dict[str, list[str]]:
     """Stage -> dependency paths listed in ``base/dvc.yaml`` (plain stages; paths without
     ``${...}``); {} without a ``dvc.yaml``."""
     path = base / "dvc.yaml"
-    doc = _yaml(path.read_text(encoding="utf-8")) if path.is_file() else None
+    doc = load_yaml(path.read_text(encoding="utf-8")) if path.is_file() else None
     stages = doc.get("stages") if isinstance(doc, dict) else None
     return {
         name: [d for d in stage.get("deps") or [] if isinstance(d, str) and "${" not in d]
@@ -196,7 +189,7 @@ def pipeline_outputs(base: Path) -> list[str]:
     import yaml
 
     try:
-        doc = _yaml(path.read_text(encoding="utf-8")) if path.is_file() else None
+        doc = load_yaml(path.read_text(encoding="utf-8")) if path.is_file() else None
     except (OSError, yaml.YAMLError):  # a stamp must not fail on a broken dvc.yaml
         return []
     stages = doc.get("stages") if isinstance(doc, dict) else None

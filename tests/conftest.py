@@ -18,6 +18,13 @@ from pathlib import Path
 
 import pytest
 
+# jsonschema (which nbformat, hence papermill, imports) registers its "iri" format checkers
+# only when rfc3987_syntax imports, and that import builds a Lark grammar: 1.2 s of CPU in
+# every test process that touches a notebook. No schema ardlib validates uses the iri formats,
+# so test processes go without them (where a plugin imported jsonschema first, as nbval does
+# in the whole suite, they stay).
+sys.modules.setdefault("rfc3987_syntax", None)
+
 _MODULE_MARKS = re.compile(r"^pytestmark\s*=(.*?)(?=^\S|\Z)", re.MULTILINE | re.DOTALL)
 
 

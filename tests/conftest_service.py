@@ -20,6 +20,7 @@ nothing from it at run time (an import would stop pytest from rewriting its asse
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import glob
 import itertools
@@ -62,6 +63,43 @@ class LiveServer:
                 session.execute(delete(table))
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, stopping in milliseconds rather than 150-200 ms.
+
+    uvicorn checks ``should_exit`` every 100 ms and its shutdown then sleeps 100 ms before
+    waiting (in 100 ms steps) for connections and tasks; the fast tier stops about 22
+    servers, 3.3 s of waiting. The same sequence as ``uvicorn.Server.shutdown`` (close the
+    listeners, shut connections down, wait for them and the tasks within the graceful
+    timeout, then the lifespan's shutdown), polling every 5 ms.
+    """
+
+    async def main_loop(self) -> None:
+        tick = 0
+        while not await self.on_tick(tick):  # refreshes the date header every 10 ticks
+            tick += 1
+            await asyncio.sleep(0.005)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        deadline = time.monotonic() + float(self.config.timeout_graceful_shutdown or 0)
+        state = self.server_state
+        while (state.connections or state.tasks) and not self.force_exit:
+            if time.monotonic() > deadline:
+                for task in state.tasks:
+                    task.cancel()
+                break
+            await asyncio.sleep(0.005)
+        for server in self.servers:
+            await server.wait_closed()
+        if not self.force_exit:
+            await self.lifespan.shutdown()
+
+
 @contextlib.contextmanager
 def live_server(
     app: FastAPI, *, timeout: float = 20.0, healthy: bool = True
@@ -82,7 +120,7 @@ def live_server(
         access_log=False,
         timeout_graceful_shutdown=5,
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"

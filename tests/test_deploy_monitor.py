@@ -142,6 +142,7 @@ def test_rules_files_in_yaml_and_json(tmp_path: Path) -> None:
 # -- monitoring the live service ---------------------------------------------------------
 
 
+@pytest.mark.slow  # one second of monitoring by design; the fast tier keeps the fail-fast run
 def test_monitor_samples_the_service_and_appends_every_sample_to_the_log(
     service: Any, tmp_path: Path
 ) -> None:

@@ -365,6 +365,7 @@ def cli(*argv: str) -> int:
     return run_smoke_command(parser.parse_args(["smoke", *argv]))
 
 
+@pytest.mark.slow  # a whole smoke through the command (~1 s); its checks stay in the fast tier
 def test_cli_exit_0_prints_the_table_and_writes_json(
     served: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

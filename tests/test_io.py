@@ -16,7 +16,9 @@ from ardlib._io import (
     canonical_json,
     git,
     git_revision,
+    load_yaml,
     provenance,
+    safe_yaml_loader,
     sha256_bytes,
     sha256_file,
     sha256_json,
@@ -115,3 +117,35 @@ def test_provenance_fields() -> None:
     assert when.utcoffset() is not None and when.utcoffset().total_seconds() == 0
     assert abs((datetime.now(UTC) - when).total_seconds()) < 60
     assert meta["ardlib_version"] == ardlib.__version__
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "params.yaml",
+        "dvc.yaml",
+        "notebooks/validation.schema.yaml",
+        "tests/pipeline_smoke_params.yaml",
+    ],
+)
+def test_load_yaml_reads_what_the_safe_loader_reads(name: str) -> None:
+    import yaml
+
+    text = (REPO / name).read_text(encoding="utf-8")
+    assert load_yaml(text) == yaml.safe_load(text)
+    assert issubclass(safe_yaml_loader(), yaml.SafeLoader) or safe_yaml_loader() is yaml.CSafeLoader
+
+
+def test_load_yaml_refuses_what_the_safe_loader_refuses() -> None:
+    import yaml
+
+    assert yaml.__with_libyaml__  # the locked pyyaml wheel is built with libyaml
+    assert safe_yaml_loader() is yaml.CSafeLoader
+    for bad in ["a: [1, 2", "!!python/object:os.system {}", "a: b: c"]:
+        with pytest.raises(yaml.YAMLError):
+            yaml.safe_load(bad)
+        with pytest.raises(yaml.YAMLError):
+            load_yaml(bad)

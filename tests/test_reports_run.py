@@ -53,6 +53,7 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.mark.slow  # a Jupyter kernel (~1 s), as every other notebook run
 def test_runs_in_the_repo_root_with_typed_parameters_and_this_python(repo: Path) -> None:
     result = run_report(
         "info",
@@ -76,14 +77,14 @@ def test_runs_in_the_repo_root_with_typed_parameters_and_this_python(repo: Path)
     assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
 
 
-@pytest.mark.slow  # a Jupyter kernel (~1-2 s); the fast tier keeps the typed-parameters run
+@pytest.mark.slow  # a Jupyter kernel (~1-2 s)
 def test_defaults_apply_without_parameters(repo: Path) -> None:
     run_report("info", notebooks_dir=repo / "notebooks", out_dir=repo / "reports")
     info = json.loads((repo / "reports" / "metrics" / "info.json").read_text())
     assert (info["budget"], info["label"]) == (10, "x")
 
 
-@pytest.mark.slow  # a Jupyter kernel (~1-2 s); the fast tier keeps the typed-parameters run
+@pytest.mark.slow  # a Jupyter kernel (~1-2 s)
 def test_cwd_can_be_chosen(repo: Path, tmp_path: Path) -> None:
     sandbox = tmp_path / "sandbox"
     sandbox.mkdir()
@@ -92,7 +93,7 @@ def test_cwd_can_be_chosen(repo: Path, tmp_path: Path) -> None:
     assert not (repo / "reports" / "metrics").exists()
 
 
-@pytest.mark.slow  # a Jupyter kernel (~1 s); the fast tier keeps the typed-parameters run
+@pytest.mark.slow  # a Jupyter kernel (~1 s)
 def test_failure_renders_html_then_raises(repo: Path) -> None:
     with pytest.raises(
         ReportFailed, match="report 'boom' failed: AssertionError: check failed"
@@ -105,7 +106,7 @@ def test_failure_renders_html_then_raises(repo: Path) -> None:
     assert "AssertionError" in page and "check failed: 3 of 20" in page
 
 
-@pytest.mark.slow  # a Jupyter kernel (~1-2 s); the fast tier keeps the typed-parameters run
+@pytest.mark.slow  # a Jupyter kernel (~1-2 s)
 def test_timeout_is_a_failure(repo: Path) -> None:
     _notebook(repo / "notebooks" / "slow.ipynb", "import time\ntime.sleep(30)")
     with pytest.raises(ReportFailed, match="CellTimeoutError") as err:

@@ -299,8 +299,10 @@ def _parse_document(text: str, path: Path) -> Any:
             raise ValueError(f"line {exc.lineno}: {exc.msg}") from exc
     import yaml  # the reports extra; a YAML file needs it
 
+    from .._io import load_yaml
+
     try:
-        return yaml.safe_load(text)
+        return load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""

@@ -47,12 +47,12 @@ def add_data_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def _params_section(path: str, section: str) -> dict[str, object]:
-    import yaml
+    from .._io import load_yaml
 
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"--params {path!r} does not exist")
-    data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    data = load_yaml(p.read_text(encoding="utf-8")) or {}
     if section not in data:
         raise ValueError(f"--params {path!r} has no section {section!r}")
     return dict(data[section])

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._io import sha256_bytes, sha256_file, sha256_json, write_atomic, write_json
+from .._io import load_yaml, sha256_bytes, sha256_file, sha256_json, write_atomic, write_json
 from ._base import Goal
 
 __all__ = [
@@ -233,12 +233,7 @@ def csv_to_dataset(
         cfg = dict(spec)
     else:
         text = Path(spec).read_text(encoding="utf-8")
-        if str(spec).endswith((".yaml", ".yml")):
-            import yaml
-
-            cfg = yaml.safe_load(text)
-        else:
-            cfg = json.loads(text)
+        cfg = load_yaml(text) if str(spec).endswith((".yaml", ".yml")) else json.loads(text)
     for key in ("parameters", "measurement", "goal"):
         if key not in (cfg or {}):
             raise ValueError(

@@ -24,10 +24,10 @@ _EXP_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
 
 @cache
 def _loader() -> Any:
-    import yaml
+    from .._io import safe_yaml_loader
 
-    class Loader(yaml.SafeLoader):
-        """Safe loader that also reads ``1e-3`` as a float."""
+    class Loader(safe_yaml_loader()):  # type: ignore[misc]
+        """Safe loader (the C one when built) that also reads ``1e-3`` as a float."""
 
     Loader.add_implicit_resolver("tag:yaml.org,2002:float", _EXP_FLOAT, list("-+0123456789"))
     return Loader

@@ -65,12 +65,12 @@ def load_schema(notebook: str | Path) -> dict[str, dict[str, Any]] | None:
     ValueError
         If the schema is not a mapping of entries with known keys and types.
     """
-    import yaml
+    from .._io import load_yaml
 
     path = _schema_path(Path(notebook))
     if not path.is_file():
         return None
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
         raise ValueError(f"Schema {str(path)!r} must be a mapping of parameter names to entries.")
     for name, entry in data.items():

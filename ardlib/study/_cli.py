@@ -36,12 +36,11 @@ def add_study_parser(sub: argparse._SubParsersAction) -> None:
 def run_study_command(args: argparse.Namespace) -> int:
     """Run each study; write ``<out>/<name>.parquet`` and ``<out>/<name>.json`` (spec, hash,
     digest, seconds). Cells are kept in ``<out>/store`` so an interrupted run resumes."""
-    import yaml
-
+    from .._io import load_yaml
     from ._config import studies_from_config
     from ._execute import scheduler_executor
 
-    cfg = yaml.safe_load(Path(args.params).read_text())
+    cfg = load_yaml(Path(args.params).read_text(encoding="utf-8"))
     if not isinstance(cfg, dict) or args.section not in cfg:
         print(f"error: {args.params} has no section {args.section!r}")
         return 2
