@@ -248,6 +248,27 @@ def test_adapter_maximizes_by_negating(name: str) -> None:
 
 @pytest.mark.slow
 @BOTORCH_RETRY
+def test_botorch_asks_on_one_thread_and_restores_the_callers_count() -> None:
+    problem = get_problem("branin")
+    planner = _peer("botorch", bounds=problem.bounds, rng=0, n_initial=2)
+    import torch
+
+    before = torch.get_num_threads()
+    seen: list[int] = []
+    ask = planner._botorch_ask
+    planner._botorch_ask = lambda q: (seen.append(torch.get_num_threads()), ask(q))[1]
+    try:
+        torch.set_num_threads(2)
+        for _ in range(3):
+            X = planner.ask()
+            planner.tell(X, problem.evaluate_true(X))
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.slow
+@BOTORCH_RETRY
 def test_peer_study_pairs_every_peer_with_ardlib(tmp_path: Path) -> None:
     for _, module, _ in ADAPTERS.values():
         _need(module)

@@ -170,7 +170,6 @@ class BoTorchPlanner(_PeerPlanner):
 
     def _setup_peer(self) -> None:
         self._torch = _require("torch", "torch")
-        self._torch.set_num_threads(1)  # one core per planner, as ardlib's own
         self._botorch = {
             m: _require(m, "botorch")
             for m in (
@@ -192,6 +191,16 @@ class BoTorchPlanner(_PeerPlanner):
     def _peer_ask_batch(self, q: int) -> Array:
         if self.y_.shape[0] == 0:  # nothing to model yet
             return self._design.ask(q)
+        # One core per ask, as ardlib's own; torch's thread count is process-wide, so the
+        # caller's is restored afterwards.
+        threads = self._torch.get_num_threads()
+        self._torch.set_num_threads(1)
+        try:
+            return self._botorch_ask(q)
+        finally:
+            self._torch.set_num_threads(threads)
+
+    def _botorch_ask(self, q: int) -> Array:
         torch, bt = self._torch, self._botorch
         SingleTaskGP = bt["botorch.models"].SingleTaskGP
         Standardize = bt["botorch.models.transforms.outcome"].Standardize
