@@ -117,6 +117,7 @@ def test_notebook_runs_at_smoke_size(path: Path, sandbox: Path) -> None:
             out=str(sandbox / setup["out"]),
             only=None,
             workers=2,
+            scheduler=None,
             no_progress=True,
         )
         assert run_study_command(args) == 0

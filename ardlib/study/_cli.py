@@ -54,7 +54,7 @@ def run_study_command(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be >= 1. Got {args.workers}.")
     executor, client = (None, None)
-    scheduler = getattr(args, "scheduler", None)  # Namespaces built by hand may lack it
+    scheduler = args.scheduler
     if scheduler is not None:
         executor, client = scheduler_executor(scheduler)
     out = Path(args.out)
