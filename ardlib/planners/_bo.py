@@ -115,12 +115,11 @@ class BayesianOptimization(Planner):
         Hartmann-6, one thread, on a shared 2-core machine (``ardlib bench peers --cold``,
         median of five data sets, 2026-12-06, load 2-5.7): a cold ask with 1,000
         observations took 182 ms and with 2,000 507 ms (BoTorch 26 s and 123 s beside
-        it). At d89f4bb (before the pair likelihood and the lengthscale prior's change):
-        an ask inside a campaign at 1,000 observations 27-32 ms median, 47-56 ms p90
-        over three runs at load 3-4 (211-247 and 330-408 ms before these changes);
-        5,000 observations asked cold in 6.0-6.5 s at 0.7 GB peak (21 s, 1.3 GB before).
-        Campaigns of up to 63 experiments are unchanged bit for bit by these. None
-        always fits on every point.
+        it). An ask inside a campaign at 1,000 Hartmann-6 observations took 22.0 ms
+        median, 55.2 ms p90, and 5,000 observations asked cold 6.1 s at 0.70 GB peak
+        (2026-12-06, load 1-2; 211-247 ms, 330-408 ms p90, and 21 s at 1.3 GB before
+        the subset fit and the Cholesky extension). Campaigns of up to 63 experiments
+        are unchanged bit for bit by these. None always fits on every point.
     recommendation : {"observed", "model"}, default "observed"
         ``observed``: the evaluated point with the best posterior mean (robust to noise,
         unlike the best noisy observation); ``model``: optimize the posterior mean over the
