@@ -107,6 +107,7 @@ def test_missing_keys_are_listed() -> None:
         studies_from_config({})
 
 
+@pytest.mark.slow  # a process pool's start (~1 s); the pipeline smoke runs the command too
 def test_cli_runs_a_section_and_writes_results_and_manifest(tmp_path: Path) -> None:
     params = tmp_path / "params.yaml"
     params.write_text(yaml.safe_dump({"studies": {"tiny": BASE}}))
