@@ -86,7 +86,8 @@ class _Server(uvicorn.Server):
             sock.close()
         for connection in list(self.server_state.connections):
             connection.shutdown()
-        deadline = time.monotonic() + float(self.config.timeout_graceful_shutdown or 0)
+        grace = self.config.timeout_graceful_shutdown  # None: no limit, as in uvicorn
+        deadline = time.monotonic() + (float("inf") if grace is None else float(grace))
         state = self.server_state
         while (state.connections or state.tasks) and not self.force_exit:
             if time.monotonic() > deadline:

@@ -64,7 +64,7 @@ def test_report_passes_the_params_section_and_overrides_to_the_runner(
     repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The parameters ``report`` hands the notebook runner (no kernel: the runner is
-    recorded; test_reports_run runs a real kernel with typed parameters)."""
+    recorded; test_reports_run runs a real kernel with typed parameters, in the slow tier)."""
     from ardlib.reports._run import ReportResult
 
     calls: list[tuple[str, dict[str, object], dict[str, object]]] = []
@@ -83,9 +83,9 @@ def test_report_passes_the_params_section_and_overrides_to_the_runner(
     assert "demo: passed in 0.5 s" in capsys.readouterr().out
 
 
-@pytest.mark.slow  # a Jupyter kernel (~1.5 s); the fast tier keeps the parameters handed to
-# the runner (test_report_passes_the_params_section_and_overrides_to_the_runner) and a real
-# kernel run (test_reports_run)
+@pytest.mark.slow  # a Jupyter kernel (~1.5 s), as every notebook run; the fast tier keeps
+# the parameters handed to the runner
+# (test_report_passes_the_params_section_and_overrides_to_the_runner)
 def test_report_uses_the_params_section_and_overrides(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
