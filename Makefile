@@ -37,6 +37,10 @@ test: $(STAMP) lint typecheck audit
 	$(TEST_ENV) $(BIN)/python -m pytest $(XDIST) -q $(TEST_PLUGINS)
 
 ## test-fast: the fast tier (target: under 30 s on 2 cores)
+# 32 tests of 0.23-0.68 s each left it for the slow tier on 2026-12-06 (about 12 s of
+# CPU): the longest-running ones all of whose killed mutants in data/testsel (even
+# mutant ids) are also killed by a test that stays. On the odd ids, held out, the fast
+# tier then catches 486 of the 489 killed mutants it caught before
 test-fast: $(STAMP)
 	$(TEST_ENV) $(BIN)/python -m pytest $(XDIST_FAST) -q -m "not slow" $(FAST_PLUGINS)
 

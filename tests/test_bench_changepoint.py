@@ -60,12 +60,14 @@ def test_several_changes_are_located_exactly():
     assert exact >= 36
 
 
+@pytest.mark.slow
 def test_false_alarm_rate_on_flat_noise():
     alarms = sum(bool(detect_change_points(history(seed))) for seed in range(200))
     # measured: 1 of 200 (0.5 %)
     assert alarms / 200 <= 0.02
 
 
+@pytest.mark.slow
 def test_rank_test_keeps_its_level_on_flat_noise():
     # Without the magnitude filter, the false-alarm rate is the level of the max-type
     # permutation test: neither inflated by the scan over splits nor far below alpha.

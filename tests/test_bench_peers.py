@@ -123,6 +123,7 @@ def _study(other: str, cls: str, **params: Any) -> Study:
     )
 
 
+@pytest.mark.slow
 def test_compare_peers_pairs_timings_and_regret(tmp_path: Path) -> None:
     # A Sobol planner with the same rng asks BO's initial design, so it pairs with it.
     result = _run(_study("sobol", "ardlib.planners.Sobol"), tmp_path)
@@ -155,6 +156,7 @@ def test_compare_peers_at_several_budgets_holm_over_all_rows(tmp_path: Path) -> 
             compare_peers(result, budgets=bad)
 
 
+@pytest.mark.slow
 def test_compare_peers_refuses_unpaired_initial_designs(tmp_path: Path) -> None:
     result = _run(_study("random", "ardlib.planners.RandomSearch"), tmp_path)
     with pytest.raises(RuntimeError, match="different initial design"):

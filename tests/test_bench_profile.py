@@ -214,6 +214,7 @@ def _head_workload() -> None:
     _grow(300_000)
 
 
+@pytest.mark.slow
 def test_diff_ranks_the_frame_that_grew_first():
     base = profile_call(_base_workload, name="base", min_seconds=0.2).top_frames
     head = profile_call(_head_workload, name="head", min_seconds=0.2).top_frames

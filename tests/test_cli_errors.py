@@ -141,7 +141,10 @@ def test_every_subcommand_has_a_bad_input_case(monkeypatch: pytest.MonkeyPatch) 
     assert sorted(seen) == sorted(CASES)
 
 
-@pytest.mark.parametrize("name", sorted(ALL))
+# the report case (~0.5 s, the slowest) runs in the slow tier; see test-fast in the Makefile
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n == "report" else n for n in sorted(ALL)]
+)
 def test_bad_input_is_one_error_line_and_exit_2(
     name: str, isolated: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import given, settings
 
 from ardlib.client import ServerSentEvent, SSEDecoder
@@ -71,6 +72,7 @@ def test_byte_by_byte_gives_the_same_events() -> None:
     assert _decode([STREAM[k : k + 1] for k in range(len(STREAM))]) == (EXPECTED, True)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=len(STREAM)), max_size=40))
 def test_random_chunkings_give_the_same_events(cuts: list[int]) -> None:

@@ -88,6 +88,7 @@ def _ok(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, content=BODY, headers={"content-type": "application/json"})
 
 
+@pytest.mark.slow
 def test_fault_schedule_is_seeded_and_hits_the_requested_share() -> None:
     def run(seed: int, n: int = 2000) -> list[str]:
         tr = FaultInjectingTransport(httpx.MockTransport(_ok), rate=0.2, rng=seed, latency=0.0)

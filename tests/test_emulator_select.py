@@ -138,6 +138,7 @@ def test_log_chosen_on_a_skewed_positive_surface(skewed_emulator: Emulator) -> N
     assert emu.optimal_value >= data_best
 
 
+@pytest.mark.slow
 def test_identity_kept_on_a_gaussian_surface(tmp_path: Path) -> None:
     emu = Emulator.fit("gauss", data_root=gaussian(tmp_path))
     assert emu.selection_ is not None
@@ -185,6 +186,7 @@ def test_floor_refuses_a_bad_fit(tmp_path: Path) -> None:
         Emulator.fit("noise", data_root=root)
 
 
+@pytest.mark.slow
 def test_optimum_in_a_hole_is_flagged(tmp_path: Path) -> None:
     rng = np.random.default_rng(6)
     X = rng.random((400, 2))

@@ -73,6 +73,7 @@ def test_cross_validation_meets_floor_and_is_calibrated(name: str) -> None:
     assert emu.build_seconds_ > 0
 
 
+@pytest.mark.slow
 def test_below_floor_refuses_to_build() -> None:
     want = r"dataset 'fullerenes'.*R\^2 = 0\.98\d+.*min_r2 = 0\.999"
     with pytest.raises(ValueError, match=want):

@@ -220,6 +220,7 @@ def test_step_marker_and_log_scale(explorer: Explorer, no_png: list[object]) -> 
     assert explorer.figure.axes[0].get_yscale() == "linear"
 
 
+@pytest.mark.slow
 def test_log_scale_without_positive_values_stays_linear(study: pd.DataFrame) -> None:
     zero = study.assign(regret_rec=0.0)
     ex = Explorer(zero)
@@ -229,6 +230,7 @@ def test_log_scale_without_positive_values_stays_linear(study: pd.DataFrame) -> 
     assert "log scale needs positive values" in ax.get_title()
 
 
+@pytest.mark.slow
 def test_cell_change_keeps_step_or_follows_final_step(
     study: pd.DataFrame, no_png: list[object]
 ) -> None:
@@ -245,6 +247,7 @@ def test_cell_change_keeps_step_or_follows_final_step(
     assert ex.state["step"] == 3 and ex.comparison.step == 3
 
 
+@pytest.mark.slow
 def test_cell_missing_a_planner(study: pd.DataFrame, no_png: list[object]) -> None:
     partial = study[~((study["problem"] == "flat") & (study["planner"] == "sobol"))]
     ex = Explorer(partial)
@@ -323,6 +326,7 @@ def test_no_figures_leak(explorer: Explorer) -> None:
     assert explorer.figure.canvas.manager is None  # never registered with pyplot
 
 
+@pytest.mark.slow
 def test_real_study_parquet(tmp_path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 

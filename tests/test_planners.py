@@ -347,14 +347,14 @@ def bo_regret(f: Callable[[Array], Array], bounds: Array, fmin: float, seed: int
 
 
 @pytest.mark.parametrize(
-    "seed", [0, 1, *(pytest.param(s, marks=pytest.mark.slow) for s in range(2, 6))]
+    "seed", [0, *(pytest.param(s, marks=pytest.mark.slow) for s in range(1, 6))]
 )  # two seeds in the fast tier, all six in the full suite
 def test_bo_solves_noiseless_branin_in_25_evaluations(seed: int) -> None:
     regret = bo_regret(branin, BRANIN_BOUNDS, BRANIN_MIN, seed)
     assert 0 <= regret < 1e-2 * branin_range()
 
 
-@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("seed", [pytest.param(0, marks=pytest.mark.slow), 1])
 def test_bo_solves_noiseless_quadratic_in_25_evaluations(seed: int) -> None:
     center = np.array([0.3, -0.4])
     regret = bo_regret(bowl(center), np.array([[-1.0, 1.0], [-1.0, 1.0]]), 0.0, seed)
@@ -517,6 +517,7 @@ def batch_rounds(seed: int, **kwargs: Any) -> list[float]:
     return [min_pairwise(X, np.array(UNIT2)) for X in run_script(bo, [3] * 4, f)]
 
 
+@pytest.mark.slow
 def test_bo_batches_without_exploitation_stay_distinct() -> None:
     # Near convergence kriging-believer picks approach each other (~1e-4 here); "distinct"
     # means not the same experiment twice, checked at 1e-5 of the box width.
@@ -524,6 +525,7 @@ def test_bo_batches_without_exploitation_stay_distinct() -> None:
         assert min(batch_rounds(seed, exploit_every=None)) > 1e-5
 
 
+@pytest.mark.slow
 def test_bo_batches_with_default_settings_stay_distinct() -> None:
     for seed in (0, 1, 2):
         assert min(batch_rounds(seed)) > 1e-5

@@ -145,6 +145,7 @@ def test_trajectory_hash_mismatch_falls_back_to_the_tolerance(baseline: Path) ->
     assert "differs from step 3 on" in report.table["detail"].iloc[1]
 
 
+@pytest.mark.slow
 def test_default_gpbo_campaigns_reproduce(tmp_path: Path) -> None:
     path = tmp_path / "results.json"
     update_baseline(path, kinds=["seeded"], why="seeded only", who="tester")

@@ -108,6 +108,7 @@ def _executed(tmp_path: Path, outputs: list[Any]) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_figures_shown_once_by_report_figure_pass_and_the_page_agrees(tmp_path: Path) -> None:
     executed = _executed(tmp_path, [_image(1, "a"), _image(2, "b")])
     page = render_html(executed, tmp_path / "report.html")

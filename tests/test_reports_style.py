@@ -72,6 +72,7 @@ def _figure() -> plt.Figure:
     return fig
 
 
+@pytest.mark.slow
 def test_save_figure_writes_reproducible_pdf_and_png(tmp_path: Path) -> None:
     fig = _figure()
     pdf, png = save_figure(fig, "demo", tmp_path / "figs")
@@ -145,7 +146,9 @@ def test_table_hides_the_index_and_shows_human_labels() -> None:
     assert list(frame["planner_a"]) == ["gpbo", "alpha"]  # the caller's frame is unchanged
 
 
-@pytest.mark.parametrize(("columns", "width"), [(1, 3.5), (2, 7.16)])
+@pytest.mark.parametrize(
+    ("columns", "width"), [pytest.param(1, 3.5, marks=pytest.mark.slow), (2, 7.16)]
+)
 def test_paper_style_column_widths_and_embedded_fonts(
     columns: int, width: float, tmp_path: Path
 ) -> None:

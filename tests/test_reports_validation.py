@@ -85,6 +85,7 @@ def test_bands_cover_every_step_where_two_replicates_have_a_value() -> None:
     assert bands["median"].iloc[0] == np.median(early)  # the failed replicate is left out
 
 
+@pytest.mark.slow
 def test_summarize_study_describes_a_saved_study(tmp_path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 

@@ -345,6 +345,7 @@ def test_concurrent_retries_with_one_key_create_exactly_one_row(
     assert api.get("/api/experiments").json()["count"] == 1 + n
 
 
+@pytest.mark.slow
 def test_cached_listings_see_every_write_from_any_worker(
     new_database_url: str,
     serve_app: Callable[..., contextlib.AbstractContextManager[LiveServer]],

@@ -98,7 +98,10 @@ def scipy_pvalue(d, alternative):
     return stats.wilcoxon(d, zero_method="pratt", alternative=alternative, method="auto").pvalue
 
 
-@pytest.mark.parametrize(("n", "rows"), [(6, 8), (9, 4), (14, 25), (30, 25), (60, 25)])
+@pytest.mark.parametrize(
+    ("n", "rows"),
+    [(6, 8), pytest.param(9, 4, marks=pytest.mark.slow), (14, 25), (30, 25), (60, 25)],
+)
 def test_pvalues_match_scipy_wilcoxon_auto(n, rows):
     # Rounding makes ties and zeros, so every branch of SciPy's "auto" is exercised
     # (n <= 13 with ties is SciPy's slow permutation branch: few rows there).

@@ -38,6 +38,7 @@ def run_on_dask(path: Path, *, processes: bool) -> StudyResult:
         return small_study().run(path, executor=client.get_executor(), progress=False)
 
 
+@pytest.mark.slow
 def test_dask_threaded_cluster_matches_process_pool(
     process_pool_result: StudyResult, tmp_path: Path
 ) -> None:
@@ -120,6 +121,7 @@ def test_workers_and_scheduler_exclude_each_other(tmp_path: Path) -> None:
     assert exc.value.code == 2
 
 
+@pytest.mark.slow
 def test_cells_are_submitted_longest_first_and_results_keep_the_study_order(
     tmp_path: Path,
 ) -> None:

@@ -115,6 +115,7 @@ def test_same_seed_same_bytes_other_seed_other_results(
     assert other.results["x"].tolist() != reference.results["x"].tolist()
 
 
+@pytest.mark.slow
 def test_rerun_computes_only_missing_cells(reference: StudyResult) -> None:
     store, h = reference.store, reference.study.study_hash
     cells = reference.study.cells()
@@ -134,6 +135,7 @@ def test_rerun_computes_only_missing_cells(reference: StudyResult) -> None:
     assert cached.digest == reference.digest
 
 
+@pytest.mark.slow
 def test_an_extended_study_computes_only_its_new_cells(tmp_path: Path) -> None:
     with ThreadPoolExecutor(2) as pool:
         base = small_study().run(tmp_path, executor=pool, progress=False)

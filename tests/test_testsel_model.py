@@ -327,6 +327,7 @@ def test_model_refuses_bad_settings_and_early_use() -> None:
         SelectionModel().predict_proba(train)
 
 
+@pytest.mark.slow
 def test_evaluation_is_deterministic_for_a_seed() -> None:
     data = _synthetic()
     kw = {"n_splits": 2, "n_resamples": 200, "root": None, "model_options": FAST,

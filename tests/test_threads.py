@@ -115,6 +115,7 @@ def test_the_last_thread_to_leave_restores_even_if_another_entered_first(
     assert seen["after_last"] == two_blas_threads
 
 
+@pytest.mark.slow
 def test_scipy_blas_is_limited_when_loaded_after_the_first_entry() -> None:
     # A study cell may enter before anything imported scipy.linalg (the GP's BLAS); the
     # controller, built once, must still limit scipy's own OpenBLAS.
