@@ -264,9 +264,30 @@ def test_refits_beyond_max_fit_points_follow_data_growth() -> None:
     assert refits == [40] * 9 + [50] * 3
 
 
-def test_large_campaign_asks_stay_in_the_box_and_batch() -> None:
+@pytest.mark.parametrize(
+    ("n", "noise", "k", "other"),
+    [(12, None, 0, False), (40, 1.0, 0, True), (300, 1.0, 0, True), (300, 1.0, 3, True),
+     (300, None, 1, False)],
+)  # fmt: skip
+def test_noisy_incumbent_equals_scoring_every_point(
+    n: int, noise: float | None, k: int, other: bool
+) -> None:
+    X = np.random.default_rng(n).random((n, 6))
+    y = H6.evaluate_true(X) + 0.3 * np.random.default_rng(0).standard_normal(n)
+    gp = GaussianProcess(n_restarts=0, rng=3, max_fit_points=128, fixed_noise=noise).fit(X, y)
+    if k:  # kriging-believer fantasies: train_mean_ from the extended factor at n > 128
+        gp = gp.fantasize(np.random.default_rng(k).random((k, 6)))
+    mu, var = gp.predict_standardized(gp.X_)
+    i = int(np.argmin(mu + np.sqrt(var)))
+    # with much noise the effective best is not the point of lowest mean
+    assert (int(np.argmin(gp.train_mean_)) != i) == other
+    assert bo._noisy_incumbent(gp) == pytest.approx(float(mu[i]), rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("acquisition", ["log_ei", "noisy_ei"])
+def test_large_campaign_asks_stay_in_the_box_and_batch(acquisition: str) -> None:
     X, y = _data(max(bo._BOUND_MIN_N, bo._LOCAL_N) + 20, seed=14)
-    planner = BayesianOptimization(bounds=H6.bounds, rng=2)
+    planner = BayesianOptimization(bounds=H6.bounds, rng=2, acquisition=acquisition)
     planner.tell(X, y)
     for q in (1, 1, 3):
         x = planner.ask(q)
