@@ -348,7 +348,7 @@ def bo_regret(f: Callable[[Array], Array], bounds: Array, fmin: float, seed: int
 
 @pytest.mark.parametrize(
     "seed", [0, *(pytest.param(s, marks=pytest.mark.slow) for s in range(1, 6))]
-)  # two seeds in the fast tier, all six in the full suite
+)  # one seed in the fast tier, all six in the full suite
 def test_bo_solves_noiseless_branin_in_25_evaluations(seed: int) -> None:
     regret = bo_regret(branin, BRANIN_BOUNDS, BRANIN_MIN, seed)
     assert 0 <= regret < 1e-2 * branin_range()
