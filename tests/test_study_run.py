@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from test_study_support import RANDOM, SOBOL, CountingExecutor, Flaky, sleepy_st
 import ardlib.study._store
 from ardlib._io import sha256_file, write_atomic
 from ardlib._rng import derive_seed
+from ardlib.planners import RandomSearch
 from ardlib.study import (
     CellError,
     PlannerSpec,
@@ -32,20 +34,43 @@ from ardlib.study import (
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> StudyResult:
-    """The small study, run once on the default executor with one worker."""
-    return small_study().run(tmp_path_factory.mktemp("ref"), max_workers=1, progress=False)
+    """The small study, run once on the default executor: a pool of two worker processes."""
+    return small_study().run(tmp_path_factory.mktemp("ref"), max_workers=2, progress=False)
 
 
-@pytest.mark.slow  # a second process pool (~2-4 s); the fast tier compares threads and fork
 def test_one_and_two_workers_write_byte_identical_files(
     reference: StudyResult, tmp_path: Path
 ) -> None:
-    two = small_study().run(tmp_path / "two", max_workers=2, progress=False)
-    assert two.n_computed == 16 and two.n_cached == 0
-    assert sha256_file(two.results_path) == sha256_file(reference.results_path)
-    assert two.digest == reference.digest == sha256_file(reference.results_path)
-    saved = two.save(tmp_path / "export" / "results.parquet")
+    one = small_study().run(tmp_path / "one", max_workers=1, progress=False)  # this process
+    assert one.n_computed == 16 and one.n_cached == 0
+    assert sha256_file(one.results_path) == sha256_file(reference.results_path)
+    assert one.digest == reference.digest == sha256_file(reference.results_path)
+    saved = one.save(tmp_path / "export" / "results.parquet")
     assert sha256_file(saved) == reference.digest
+
+
+def test_a_notebook_planner_runs_on_one_worker_and_is_refused_by_a_pool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A class defined in a notebook cell lives in a __main__ without a file, which the
+    # pool's worker processes cannot re-import.
+    notebook = types.ModuleType("__main__")
+    monkeypatch.setitem(sys.modules, "__main__", notebook)
+    cls = type("CellPlanner", (RandomSearch,), {"__module__": "__main__"})
+    notebook.CellPlanner = cls
+    study = small_study(planners=[PlannerSpec("random", cls)])
+    with pytest.raises(
+        ValueError,
+        match=r"__main__\.CellPlanner is defined in this notebook.*"
+        r"max_workers=1",
+    ):
+        study.run(tmp_path / "pool", max_workers=2, progress=False)
+    assert not (tmp_path / "pool" / "cells").exists()  # nothing ran
+    here = study.run(tmp_path / "here", max_workers=1, progress=False)
+    assert here.n_computed == 8
+    # the same seeds and the same campaigns as the importable RandomSearch
+    plain = small_study(planners=[RANDOM]).run(tmp_path / "plain", max_workers=1, progress=False)
+    pd.testing.assert_frame_equal(here.results, plain.results)
 
 
 def test_saved_study_round_trips_with_its_record(reference: StudyResult, tmp_path: Path) -> None:
@@ -162,23 +187,22 @@ def test_a_crashed_cell_keeps_completed_cells_and_the_rerun_finishes(tmp_path: P
     study = small_study(planners=[PlannerSpec("unstable", Flaky, params)])
     n = len(study.cells())
     store = ResultStore(tmp_path / "store")
-    # One thread, so cells run in order as on one default worker (whose process start-up
-    # would triple this test's time; the default executor is covered by the tests above).
+    # One worker: the cells run in this process, in order.
+    with pytest.raises(
+        CellError,
+        match=r"problem='sphere', noise='offset', planner='unstable', "
+        r"replicate=1.*RuntimeError: simulated crash",
+    ) as info:
+        study.run(store, max_workers=1, progress=False)
+    assert info.value.cell.hash == study.cells()[-1].hash and info.value.n_failed == 1
+    assert isinstance(info.value.__cause__, RuntimeError)
+    stored = sorted(p.name for p in (store.root / "cells").iterdir())
+    assert len(stored) == n - 1 and f"{last.hash}.parquet" not in stored
+    assert not flag.exists()
     with ThreadPoolExecutor(1) as pool:
-        with pytest.raises(
-            CellError,
-            match=r"problem='sphere', noise='offset', planner='unstable', "
-            r"replicate=1.*RuntimeError: simulated crash",
-        ) as info:
-            study.run(store, executor=pool, progress=False)
-        assert info.value.cell.hash == study.cells()[-1].hash and info.value.n_failed == 1
-        assert isinstance(info.value.__cause__, RuntimeError)
-        stored = sorted(p.name for p in (store.root / "cells").iterdir())
-        assert len(stored) == n - 1 and f"{last.hash}.parquet" not in stored
-        assert not flag.exists()
         resumed = study.run(store, executor=pool, progress=False)
         assert (resumed.n_computed, resumed.n_cached) == (1, n - 1)
-        clean = study.run(tmp_path / "clean", executor=pool, progress=False)
+    clean = study.run(tmp_path / "clean", max_workers=1, progress=False)
     assert clean.digest == resumed.digest
 
 

@@ -1,8 +1,9 @@
 """``ardlib study run``: run the studies a params file describes (the pipeline's stage).
 
-``--workers N`` sizes the local process pool (default 2); ``--scheduler ADDRESS`` runs the
-cells on an existing dask.distributed scheduler and ``--scheduler local:N`` on a
-``LocalCluster`` of N worker processes.  Every way gives byte-identical results.
+``--workers N`` sizes the local process pool (default 2; ``--workers 1`` runs the cells in
+this process); ``--scheduler ADDRESS`` runs the cells on an existing dask.distributed
+scheduler and ``--scheduler local:N`` on a ``LocalCluster`` of N worker processes.  Every
+way gives byte-identical results.
 """
 
 from __future__ import annotations
@@ -24,7 +25,12 @@ def add_study_parser(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--out", default="data/studies", help="output directory")
     run.add_argument("--only", action="append", help="run only this study (repeatable)")
     where = run.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, default=None, help="worker processes (default 2)")
+    where.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default 2; 1 runs the cells in this process)",
+    )
     where.add_argument(
         "--scheduler",
         help="run the cells on a dask.distributed cluster: a scheduler address "

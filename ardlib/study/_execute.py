@@ -5,6 +5,11 @@ this process alone writes to the store, as each cell completes.  A failing cell 
 the cells not yet started, lets running ones finish and be stored, and is re-raised as
 :class:`CellError` naming the cell.
 
+With one worker (``max_workers=1``, one CPU or one cell to compute) the default executor is
+this process itself: the cells run one after another here, as scikit-learn's ``n_jobs=1``
+does, so a planner or problem defined in a notebook (which a worker process cannot import)
+runs, and no pool is started.
+
 Cells are submitted longest first (:func:`cell_cost`): a GP-BO campaign costs hundreds of
 random-search campaigns, and one long cell started last keeps every other worker idle
 while it runs.  The order changes when results arrive, never what they are: each cell is
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Any
@@ -169,9 +175,42 @@ _PRELOAD = (
 )
 
 
-def _default_executor(max_workers: int | None, n_cells: int) -> ProcessPoolExecutor:
-    """A process pool of ``min(max_workers, n_cells)`` workers (default 2 or the CPU count)."""
+def _n_workers(max_workers: int | None, n_cells: int) -> int:
+    """Workers of the default executor: ``max_workers`` (default 2 or the CPU count), at
+    most one per cell."""
     workers = min(2, os.cpu_count() or 1) if max_workers is None else max_workers
+    return max(1, min(workers, n_cells))
+
+
+def _main_only(cells: list[CellSpec]) -> str | None:
+    """A planner class, problem factory or noise model class of ``cells`` that lives only
+    in this interpreter's ``__main__`` (a notebook, a REPL, stdin), or None.
+
+    Worker processes cannot import those: the forkserver and spawn start methods re-import
+    ``__main__`` from its file, and these have none.
+    """
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    if main_file and os.path.isfile(main_file):  # not None, nor "<stdin>"
+        return None
+    for cell in cells:
+        planner, factory = cell.planner.cls, cell.problem.factory
+        noise = cell.noise.model
+        for obj in (
+            planner,
+            factory,
+            None if noise is None or isinstance(noise, Mapping) else type(noise),
+        ):
+            if obj is None:
+                continue
+            path = obj if isinstance(obj, str) else f"{obj.__module__}.{obj.__qualname__}"
+            if path.startswith("__main__."):
+                return path
+    return None
+
+
+def _default_executor(max_workers: int | None, n_cells: int) -> ProcessPoolExecutor:
+    """A process pool of :func:`_n_workers` workers."""
+    workers = _n_workers(max_workers, n_cells)
     if "forkserver" in multiprocessing.get_all_start_methods():
         # Fork workers from a server that has imported ardlib once (no fork of a threaded
         # parent, no per-worker import cost). Effective if the server is not yet running.
@@ -179,7 +218,7 @@ def _default_executor(max_workers: int | None, n_cells: int) -> ProcessPoolExecu
         ctx.set_forkserver_preload(list(_PRELOAD))
     else:
         ctx = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=min(workers, n_cells), mp_context=ctx)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
 
 def _drain(
@@ -204,6 +243,29 @@ def _drain(
     return None if first is None else (*first, n_failed)
 
 
+def _cell_error(
+    cell: CellSpec, exc: BaseException, n_failed: int, store: ResultStore, study_hash: str
+) -> CellError:
+    return CellError(
+        f"Study cell failed ({cell.describe()}; cell {cell.hash[:12]}): "
+        f"{type(exc).__name__}: {exc}. {n_failed} cell(s) failed; completed cells are "
+        f"stored under {store.study_dir(study_hash)} and a rerun computes only the rest.",
+        cell,
+        n_failed,
+    )
+
+
+def _compute_here(cells: list[CellSpec], store: ResultStore, study_hash: str, bar: Any) -> None:
+    """Run ``cells`` one after another in this process, storing each as it completes."""
+    for cell in cells:
+        try:
+            tables = run_cell(cell)
+        except Exception as exc:
+            raise _cell_error(cell, exc, 1, store, study_hash) from exc
+        store.write_cell(study_hash, cell.hash, *tables)
+        bar.update(1)
+
+
 def _compute(
     cells: list[CellSpec],
     store: ResultStore,
@@ -214,6 +276,16 @@ def _compute(
 ) -> None:
     """Run ``cells`` on the executor (owning the default one), storing each as it completes."""
     own = executor is None
+    if own and _n_workers(max_workers, len(cells)) == 1:
+        _compute_here(cells, store, study_hash, bar)
+        return
+    if own and (path := _main_only(cells)) is not None:
+        raise ValueError(
+            f"Study.run: {path} is defined in this notebook or interactive session, which "
+            "worker processes cannot import. Run the study in this process with "
+            "max_workers=1 (or --workers 1), pass executor=concurrent.futures."
+            "ThreadPoolExecutor(...), or move it into an importable module."
+        )
     pool = _default_executor(max_workers, len(cells)) if executor is None else executor
     futures: dict[Future[Any], CellSpec] = {}
     try:
@@ -228,13 +300,7 @@ def _compute(
             pool.shutdown(wait=True, cancel_futures=True)
     if failure is not None:
         cell, exc, n_failed = failure
-        raise CellError(
-            f"Study cell failed ({cell.describe()}; cell {cell.hash[:12]}): "
-            f"{type(exc).__name__}: {exc}. {n_failed} cell(s) failed; completed cells are "
-            f"stored under {store.study_dir(study_hash)} and a rerun computes only the rest.",
-            cell,
-            n_failed,
-        ) from exc
+        raise _cell_error(cell, exc, n_failed, store, study_hash) from exc
 
 
 def _manifest(study: Study, cells: list[CellSpec]) -> dict[str, Any]:

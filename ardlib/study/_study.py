@@ -269,12 +269,15 @@ class Study:
         executor : concurrent.futures.Executor, optional
             Runs the cells, e.g. a ``ThreadPoolExecutor`` or ``distributed.Client(...)
             .get_executor()``; it is not shut down.  Default: a ``ProcessPoolExecutor``
-            (forkserver start method where available) owned and shut down by this call.
-            As with any non-fork process pool, a *script* that calls ``run`` must guard
+            (forkserver start method where available) owned and shut down by this call,
+            or, with one worker, this process: the cells then run here one after another
+            (as scikit-learn's ``n_jobs=1``), which is also how a planner, problem
+            factory or noise model defined in a notebook runs.  As with any non-fork
+            process pool, a *script* that calls ``run`` with several workers must guard
             it with ``if __name__ == "__main__":`` (notebooks need nothing).
         max_workers : int, optional
-            Workers of the default executor; default ``min(2, os.cpu_count())``.  Only
-            valid without ``executor``.
+            Workers of the default executor; default ``min(2, os.cpu_count())``, and at
+            most one per cell to compute.  Only valid without ``executor``.
         progress : bool, default True
             Show a tqdm progress bar (cells done / total, cached cells).
 
@@ -287,6 +290,11 @@ class Study:
         CellError
             If a cell raises; cells completed before are kept in the store, so fixing the
             cause and calling ``run`` again computes only what is missing.
+        ValueError
+            If the default executor would start several worker processes and a planner,
+            problem factory or noise model is defined only in ``__main__`` of a notebook or
+            interactive session (workers cannot import it): use ``max_workers=1`` or a
+            ``ThreadPoolExecutor``.
         """
         from ._execute import run_study
 
