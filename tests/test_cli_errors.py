@@ -58,6 +58,7 @@ CASES: dict[str, list[str]] = {
     "bench planners": ["bench", "planners", "--seeds", "0", "--out", "x.json"],
     "bench peers": ["bench", "peers", "--problems", "nosuch", "--out", "x.json"],
     "bench batches": ["bench", "batches", "--batch-sizes", "4", "8", "--out", "x.json"],
+    "bench scaling": ["bench", "scaling", "--rounds", "0", "--out", "x.json"],
     "regress check": ["regress", "check", "--baseline", "nosuch.json"],
     "regress update": ["regress", "update", "--why", " ", "--baseline", "b.json"],
     "regress detector": ["regress", "detector", "--budget", "0", "--out", "x.json"],

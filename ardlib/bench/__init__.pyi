@@ -14,6 +14,7 @@ from ._profiles import profile_benchmarks
 from ._registry import Benchmark, benchmark, get_benchmark, list_benchmarks
 from ._revisions import RevisionComparison, compare_revisions, resolve_revision
 from ._run import BenchRun, load_runs, machine_info, run_benchmarks, save_run
+from ._scaling import ScalingResult, scaling_study, study_scaling
 
 __all__ = [
     "COLD_SIZES",
@@ -29,6 +30,7 @@ __all__ = [
     "PlannerBenchmark",
     "ProfileResult",
     "RevisionComparison",
+    "ScalingResult",
     "batch_studies",
     "benchmark",
     "cold_ask_times",
@@ -60,4 +62,6 @@ __all__ = [
     "run_peers",
     "save_profile",
     "save_run",
+    "scaling_study",
+    "study_scaling",
 ]

@@ -24,6 +24,8 @@ detector's error rates, and profiles.
   [--peer-batch-sizes 1 4] [--seeds 10] [--budget 40] [--store DIR]
   [--out data/benchmarks/batches.json]``: batches of q points against sequential asks at
   equal evaluations, and ardlib against the peers at the same q.
+- ``ardlib bench scaling [--workers 2] [--rounds 5] [--out FILE]``: a 48-cell study on one
+  worker and on ``--workers``, alternating (:func:`~ardlib.bench.study_scaling`).
 """
 
 from __future__ import annotations
@@ -109,6 +111,10 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:
     plan.add_argument("--out", help="also write the result as JSON here")
     _add_peers_parser(bsub)
     _add_batches_parser(bsub)
+    scale = bsub.add_parser("scaling", help="a study on one worker against several")
+    scale.add_argument("--workers", type=int, default=2, help="parallel workers (default 2)")
+    scale.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
+    scale.add_argument("--out", help="also write the JSON here")
 
 
 def _add_peers_parser(bsub: argparse._SubParsersAction) -> None:
@@ -401,6 +407,22 @@ def _batches(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scaling(args: argparse.Namespace) -> int:
+    from .._io import machine_info, write_json
+    from ._scaling import study_scaling
+
+    result = study_scaling(
+        workers=args.workers,
+        rounds=args.rounds,
+        progress=lambda s: print(s, file=sys.stderr, flush=True),
+    )
+    print(result.format())
+    if args.out:
+        write_json(args.out, {**result.to_json(), "machine": machine_info()})
+        print(f"wrote {args.out}")
+    return 0
+
+
 _COMMANDS = {
     "list": _list,
     "run": _run,
@@ -411,4 +433,5 @@ _COMMANDS = {
     "planners": _planners,
     "peers": _peers,
     "batches": _batches,
+    "scaling": _scaling,
 }

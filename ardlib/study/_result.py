@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -272,8 +273,13 @@ def collect(
     *,
     n_computed: int,
     n_cached: int,
+    computed: Mapping[str, tuple[pa.Table, pa.Table]] | None = None,
 ) -> StudyResult:
-    """Read every cell of ``study`` from ``store`` and write the combined files.
+    """Combine every cell of ``study`` and write the combined files.
+
+    A cell in ``computed`` (cell hash -> its results and timings tables, as this run just
+    stored them) is taken from there; the others are read from ``store``. The combined
+    table is cast to one schema either way, so the digest does not depend on which.
 
     Raises
     ------
@@ -281,10 +287,18 @@ def collect(
         If a cell is missing from the store.
     """
     h = study.study_hash
-    results = _combine([store.read_cell(h, c.hash) for c in cells], RESULT_FIELDS)
+    computed = computed or {}
+
+    def cell_tables(cell: CellSpec) -> tuple[pa.Table, pa.Table | None]:
+        if cell.hash in computed:
+            return computed[cell.hash]
+        return store.read_cell(h, cell.hash), store.read_timings(h, cell.hash)
+
+    tables = [cell_tables(c) for c in cells]
+    results = _combine([r for r, _ in tables], RESULT_FIELDS)
     data = parquet_bytes(results)
     path = write_atomic(store.results_path(h), data)
-    timing_tables = [store.read_timings(h, c.hash) for c in cells]
+    timing_tables = [t for _, t in tables]
     timings = _combine([t for t in timing_tables if t is not None], TIMING_FIELDS)
     write_atomic(store.combined_timings_path(h), parquet_bytes(timings))
     return StudyResult(

@@ -153,7 +153,11 @@ class ResultStore:
         return self.cell_path(study_hash, cell_hash).is_file()
 
     def write_cell(
-        self, study_hash: str, cell_hash: str, results: pa.Table, timings: pa.Table
+        self,
+        study_hash: str,
+        cell_hash: str,
+        results: pa.Table | bytes,
+        timings: pa.Table | bytes,
     ) -> None:
         """Store one cell (timings first, so a stored results file implies both).
 
@@ -163,11 +167,15 @@ class ResultStore:
             :attr:`Study.study_hash`.
         cell_hash : str
             :attr:`CellSpec.hash`.
-        results, timings : pyarrow.Table
-            The cell's result rows and per-batch timings.
+        results, timings : pyarrow.Table or bytes
+            The cell's result rows and per-batch timings, or both already serialized by
+            :func:`parquet_bytes` (a worker process does that, off the storing process).
         """
-        write_atomic(self.timings_path(study_hash, cell_hash), parquet_bytes(timings))
-        write_atomic(self.cell_path(study_hash, cell_hash), parquet_bytes(results))
+        for path, table in (
+            (self.timings_path(study_hash, cell_hash), timings),
+            (self.cell_path(study_hash, cell_hash), results),
+        ):
+            write_atomic(path, table if isinstance(table, bytes) else parquet_bytes(table))
 
     def read_cell(self, study_hash: str, cell_hash: str) -> pa.Table:
         """The stored results table of one cell.
