@@ -272,6 +272,26 @@ def test_run_argument_errors(reference: StudyResult) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.slow  # a fresh interpreter and a process pool whose workers die (~3 s)
+def test_a_script_without_a_main_guard_is_told_why_its_workers_died(tmp_path: Path) -> None:
+    # Each worker re-imports the script, which starts a study again while the worker is
+    # still starting: Python stops that worker, and the pool breaks.
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from test_study_support import small_study\n"
+        f"small_study().run({str(tmp_path / 'store')!r}, max_workers=2, progress=False)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), *sys.path])}
+    proc = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("ardlib.study._execute.CellError: Study cell failed"), last
+    assert "BrokenProcessPool: A process in the process pool was terminated abruptly" in last
+    assert 'under `if __name__ == "__main__":`' in last and ".." not in last
+
+
 def test_a_killed_study_process_resumes_where_it_stopped(tmp_path: Path) -> None:
     store = ResultStore(tmp_path / "store")
     study = sleepy_study(0.05)

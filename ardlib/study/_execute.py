@@ -25,6 +25,7 @@ import os
 import sys
 from collections.abc import Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -281,9 +282,17 @@ def _drain(
 def _cell_error(
     cell: CellSpec, exc: BaseException, n_failed: int, store: ResultStore, study_hash: str
 ) -> CellError:
+    hint = ""
+    if isinstance(exc, BrokenProcessPool):
+        hint = (
+            " A worker process died: out of memory, killed, or it could not start (a script "
+            'that runs a study must do so under `if __name__ == "__main__":`, since each '
+            "worker imports the script; the worker's own error is on stderr)."
+        )
     return CellError(
         f"Study cell failed ({cell.describe()}; cell {cell.hash[:12]}): "
-        f"{type(exc).__name__}: {exc}. {n_failed} cell(s) failed; completed cells are "
+        f"{type(exc).__name__}: {str(exc).rstrip('.')}.{hint} {n_failed} cell(s) failed; "
+        "completed cells are "
         f"stored under {store.study_dir(study_hash)} and a rerun computes only the rest.",
         cell,
         n_failed,
