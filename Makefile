@@ -38,16 +38,16 @@ test: $(STAMP) lint typecheck audit
 
 ## test-fast: the fast tier (target: under 30 s on 2 cores)
 # 32 tests of 0.23-0.68 s each left it for the slow tier on 2026-12-06 (about 12 s of
-# CPU): the longest-running ones all of whose killed mutants in data/testsel (even
-# mutant ids) are also killed by a test that stays. On the odd ids, held out, the fast
-# tier then catches 486 of the 489 killed mutants it caught before
+# CPU): the longest-running ones all of whose killed mutants in data/testsel (collected
+# at 3e890ee; even mutant ids) are also killed by a test that stays. On the odd ids, held
+# out, the fast tier then catches 486 of the 489 killed mutants it caught before
 test-fast: $(STAMP)
 	$(TEST_ENV) $(BIN)/python -m pytest $(XDIST_FAST) -q -m "not slow" $(FAST_PLUGINS)
 
 ## test-changed: the fast-tier tests the working tree's changes against $(BASE) need
-##   (`ardlib testsel run`: coverage of the changed lines, ranked by the test-selection
-##   model); prints what it skipped and why; falls back to the whole fast tier when the data
-##   (data/testsel) or the model are missing or stale. FALLBACK=none skips instead
+##   (`ardlib testsel run`: every test covering a changed line; the model's ranking is
+##   `--method model`, see README); prints what it skipped and why; falls back to the whole
+##   fast tier when the data (data/testsel) are missing or stale. FALLBACK=none skips instead
 BASE ?= HEAD
 FALLBACK ?= full
 .PHONY: test-changed

@@ -419,7 +419,7 @@ def test_changed_line_selects_its_covering_tests(
     assert plan.seconds == 1.0 and plan.total_seconds == 6.0
     assert "tests/test_calc.py::test_mul" in plan.skipped
     assert any("comments or blank" in n for n in plan.notes)
-    assert _run_cli(repo, ["--method", "coverage"], monkeypatch) == 0
+    assert _run_cli(repo, [], monkeypatch) == 0  # coverage by default: no model needed
     out = capsys.readouterr().out
     assert "selected 1 target(s), 1.0 s of 6.0 s" in out and "skipped 2 test(s)" in out
     assert "tests/test_calc.py::test_add" in out.splitlines()[-1]  # the pytest command
@@ -447,7 +447,7 @@ def test_stale_data_falls_back_to_the_full_suite_and_says_why(
     out = capsys.readouterr().out
     assert "full fast tier (-m not slow): the data's revision ffffffffffff" in out
     assert "would run: " in out and "::" not in out.splitlines()[-1]
-    assert _run_cli(repo, ["--fallback", "none"], monkeypatch) == 0  # no model either
+    assert _run_cli(repo, ["--method", "model", "--fallback", "none"], monkeypatch) == 0
     assert "no usable model" in capsys.readouterr().out
 
 

@@ -6,10 +6,13 @@
   ``--model-out`` it also trains a selector on every mutant and saves it for ``run``.
   The pipeline's ``test-selection`` stage writes the same numbers through the report
   notebook instead (``ardlib report test_selection``).
-- ``ardlib testsel run [--base HEAD] [--data data/testsel] [--model FILE] [--method
-  model|coverage] [--dry-run] [--fallback full|none] [-v] [-- PYTEST_ARGS]`` runs the
+- ``ardlib testsel run [--base HEAD] [--data data/testsel] [--method coverage|model]
+  [--model FILE] [--dry-run] [--fallback full|none] [-v] [-- PYTEST_ARGS]`` runs the
   tests the working tree's changes against ``--base`` need (``make test-changed``); prints
-  what it selected and skipped and why; exits with pytest's status.
+  what it selected and skipped and why; exits with pytest's status.  The default is
+  ``coverage`` (every test executing a changed line): on the dataset collected at 5fce4ae
+  the model caught 0.986 of held-out faulty changes, below its 0.99 target, to save 0.3
+  points of test-seconds over coverage's 1.000 (``reports/metrics/test_selection.json``).
 
 Bad input (a missing dataset for ``evaluate``, a base that is not a commit) raises
 ValueError or OSError, printed by :func:`ardlib.cli.main` as one ``ardlib: error:`` line
@@ -88,9 +91,10 @@ def add_parsers(tsub: argparse._SubParsersAction) -> None:
     rn.add_argument("--model", default=DEFAULT_MODEL, help=f"selector (default {DEFAULT_MODEL})")
     rn.add_argument(
         "--method",
-        choices=("model", "coverage"),
-        default="model",
-        help="model: covering tests the model keeps; coverage: every covering test",
+        choices=("coverage", "model"),
+        default="coverage",
+        help="coverage (default): every test executing a changed line; model: the covering "
+        "tests the model keeps",
     )
     rn.add_argument("--dry-run", action="store_true", help="print the pytest command only")
     rn.add_argument(

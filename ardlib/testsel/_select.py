@@ -220,7 +220,7 @@ def plan_selection(
     base: str = "HEAD",
     *,
     data: str | os.PathLike[str] = "data/testsel",
-    model: str | os.PathLike[str] | None = "data/testsel_model/model.joblib",
+    model: str | os.PathLike[str] | None = None,
     repo: str | os.PathLike[str] = ".",
 ) -> SelectionPlan:
     """Decide which tests of the fast tier the working tree's changes need.
@@ -231,9 +231,13 @@ def plan_selection(
         Base revision the working tree is compared with.
     data : str or path-like, default "data/testsel"
         The test-selection dataset (coverage at its revision, durations).
-    model : str or path-like or None, default "data/testsel_model/model.joblib"
-        A selector from :func:`~ardlib.testsel.save_selector`; None keeps every covering
-        test (coverage-based selection, like pytest-testmon).
+    model : str or path-like or None, default None
+        None keeps every covering test (coverage-based selection, like pytest-testmon).
+        A selector from :func:`~ardlib.testsel.save_selector` (the pipeline saves one at
+        ``data/testsel_model/model.joblib``) keeps the covering tests it predicts may fail.
+        Coverage is the default because on held-out mutants the model caught fewer faulty
+        changes (0.986 against 1.000 on the dataset collected at 5fce4ae) to run 0.3
+        points fewer test-seconds.
     repo : str or path-like, default "."
         The git work tree.
 
