@@ -27,7 +27,7 @@ def test_the_default_study_has_48_cells_of_three_planners() -> None:
     assert {c.budget for c in cells} == {30}
 
 
-@pytest.mark.slow  # five study runs on a process pool, about 2.3 s
+@pytest.mark.slow  # six study runs, three on a process pool, about 2.3 s
 def test_rounds_alternate_and_compute_every_cell_on_one_and_two_workers(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -43,8 +43,8 @@ def test_rounds_alternate_and_compute_every_cell_on_one_and_two_workers(
     monkeypatch.setattr(Study, "run", spy)
     lines: list[str] = []
     result = study_scaling(study, workers=2, rounds=2, progress=lines.append)
-    # a warm-up on two workers, then 1, 2, 1, 2; each run computes all 6 cells afresh
-    assert calls == [(2, 6), (1, 6), (2, 6), (1, 6), (2, 6)]
+    # a warm-up of each, then 1, 2, 1, 2; each run computes all 6 cells afresh
+    assert calls == [(1, 6), (2, 6), (1, 6), (2, 6), (1, 6), (2, 6)]
     assert len(lines) == 4 and lines[0].startswith("round 1/2: 1 worker(s)")
     assert result.n_cells == 6 and result.workers == 2
     assert len(result.digests) == 1  # the same results on one worker and on two

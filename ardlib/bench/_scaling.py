@@ -4,7 +4,9 @@ The question of ``ardlib study run --workers N``: how much faster is a study on 
 workers than on one, and are the results the same?  :func:`study_scaling` runs one study
 repeatedly, alternating one worker (the calling process) and ``N`` workers (the default
 process pool), each round into a fresh store so no cell is cached, after one warm-up run
-(the fork server starts once, as it does in a long session). Alternating rounds and
+of each: as in a long session, the calling process has imported what a cell needs and the
+default pool is kept between runs (:func:`ardlib.study.shutdown_workers`). A one-shot
+``ardlib study run`` pays both start-ups in every process instead. Alternating rounds and
 medians, not a single timing: this machine is shared and its speed drifts between minutes.
 """
 
@@ -159,7 +161,8 @@ def study_scaling(
             digests.append(result.digest)
         return seconds
 
-    run(workers)  # warm-up: the fork server starts, imports and caches fill
+    run(1)  # warm-up of each: imports and first-call caches here, and the kept pool
+    run(workers)
     serial: list[float] = []
     parallel: list[float] = []
     for i in range(rounds):

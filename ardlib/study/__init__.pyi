@@ -2,7 +2,7 @@
 
 from ._campaign import Campaign, run_campaign
 from ._config import PLANNER_PRESETS, studies_from_config, study_from_config
-from ._execute import CellError, cell_cost, scheduler_executor
+from ._execute import CellError, cell_cost, scheduler_executor, shutdown_workers
 from ._result import SavedStudy, StudyRecord, StudyResult, load_study
 from ._specs import NoiseSpec, PlannerSpec, ProblemSpec
 from ._store import ResultStore
@@ -25,6 +25,7 @@ __all__ = [
     "load_study",
     "run_campaign",
     "scheduler_executor",
+    "shutdown_workers",
     "studies_from_config",
     "study_from_config",
 ]

@@ -14,16 +14,18 @@ Cells are submitted longest first (:func:`cell_cost`): a GP-BO campaign costs hu
 random-search campaigns, and one long cell started last keeps every other worker idle
 while it runs.  The order changes when results arrive, never what they are: each cell is
 seeded by its identity and the results are collected in the study's own cell order.
+The default pool is kept between runs of ardlib's own planners and problems (warm workers;
+:func:`shutdown_workers` ends it) and made afresh for code from elsewhere.
 :func:`scheduler_executor` connects to a dask.distributed scheduler (``local:N`` starts a
 ``LocalCluster``), the ``--scheduler`` option of ``ardlib study run``.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
@@ -34,6 +36,7 @@ from tqdm.auto import tqdm
 from .._threads import single_threaded_blas
 from .._validation import check_int
 from ._campaign import run_campaign_tables
+from ._forkserver import pool_context
 from ._result import StudyResult, collect
 from ._store import ResultStore
 from ._tables import parquet_bytes, with_identity
@@ -41,7 +44,14 @@ from ._tables import parquet_bytes, with_identity
 if TYPE_CHECKING:
     from ._study import CellSpec, Study
 
-__all__ = ["CellError", "cell_cost", "run_cell", "run_study", "scheduler_executor"]
+__all__ = [
+    "CellError",
+    "cell_cost",
+    "run_cell",
+    "run_study",
+    "scheduler_executor",
+    "shutdown_workers",
+]
 
 #: Planner classes whose asks cost O(1) (space-filling designs): their campaigns are cheap.
 _DESIGN_PLANNERS = frozenset(
@@ -96,8 +106,9 @@ def _run_cell_stored(cell: CellSpec) -> _CellOutput:
 
     Serializing in the worker takes that CPU time off the one process that stores every
     cell, and keeping the tables lets :func:`collect` skip reading back what this run just
-    computed; on the 48-cell study of :data:`_PRELOAD` the parent spent about 0.1 s
-    serializing and 0.13 s re-reading, both out of about 2.9 s on two workers.
+    computed. On the 48-cell study of :func:`ardlib.bench.scaling_study` the storing
+    process had spent about 0.1 s serializing and 0.13 s re-reading, out of about 2.9 s
+    on two workers.
     """
     results, timings = run_cell(cell)
     return results, timings, parquet_bytes(results), parquet_bytes(timings)
@@ -178,26 +189,25 @@ def scheduler_executor(address: str) -> tuple[Executor, Any]:
     return client.get_executor(), client
 
 
-#: Modules the fork server imports before it forks a worker. The subpackages load lazily,
-#: so preloading ``ardlib.study`` alone imported almost nothing and every worker then paid
-#: for numpy, scipy, pandas, pyarrow and the planners itself, both at once on two cores.
-#: Measured on a 48-cell study (Branin and Hartmann-6 x GP-BO, random, Sobol' x 8
-#: replicates, budget 30, 2 cores, load ~1.3, two alternations of three rounds): 2 workers
-#: 4.5-4.7 s -> 2.8-3.3 s, 1 worker 6.4-6.6 s -> 5.3-5.7 s, ratio 1.36-1.48 -> 1.62-2.06;
-#: the same results digest either way.
-_PRELOAD = (
-    "__main__",
-    "ardlib.study._execute",
-    "ardlib.planners._bo",
-    "ardlib.objectives._registry",
-)
-
-
 def _n_workers(max_workers: int | None, n_cells: int) -> int:
     """Workers of the default executor: ``max_workers`` (default 2 or the CPU count), at
     most one per cell."""
     workers = min(2, os.cpu_count() or 1) if max_workers is None else max_workers
     return max(1, min(workers, n_cells))
+
+
+def _code_paths(cells: list[CellSpec]) -> Iterator[str]:
+    """Dotted paths of the planner classes, problem factories and noise model classes of
+    ``cells`` (one per use)."""
+    for cell in cells:
+        noise = cell.noise.model
+        for obj in (
+            cell.planner.cls,
+            cell.problem.factory,
+            None if noise is None or isinstance(noise, Mapping) else type(noise),
+        ):
+            if obj is not None:
+                yield obj if isinstance(obj, str) else f"{obj.__module__}.{obj.__qualname__}"
 
 
 def _main_only(cells: list[CellSpec]) -> str | None:
@@ -210,33 +220,64 @@ def _main_only(cells: list[CellSpec]) -> str | None:
     main_file = getattr(sys.modules.get("__main__"), "__file__", None)
     if main_file and os.path.isfile(main_file):  # not None, nor "<stdin>"
         return None
-    for cell in cells:
-        planner, factory = cell.planner.cls, cell.problem.factory
-        noise = cell.noise.model
-        for obj in (
-            planner,
-            factory,
-            None if noise is None or isinstance(noise, Mapping) else type(noise),
-        ):
-            if obj is None:
-                continue
-            path = obj if isinstance(obj, str) else f"{obj.__module__}.{obj.__qualname__}"
-            if path.startswith("__main__."):
-                return path
-    return None
+    return next((p for p in _code_paths(cells) if p.startswith("__main__.")), None)
 
 
 def _default_executor(max_workers: int | None, n_cells: int) -> ProcessPoolExecutor:
     """A process pool of :func:`_n_workers` workers."""
     workers = _n_workers(max_workers, n_cells)
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        # Fork workers from a server that has imported ardlib once (no fork of a threaded
-        # parent, no per-worker import cost). Effective if the server is not yet running.
-        ctx: Any = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(list(_PRELOAD))
-    else:
-        ctx = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=pool_context())
+
+
+#: The default pool, kept between runs (like joblib's reusable executor) when every cell
+#: runs ardlib's own planners, problems and noise models. A new pool paid, on every run,
+#: its start-up and a cold first cell in each worker (the first GP-BO campaign of a fresh
+#: worker took about 90 ms more CPU than the next, whatever the fork server had run
+#: before): on the 48-cell study of :func:`ardlib.bench.scaling_study`, 2 workers against
+#: 1 went from 1.64-1.84x (median 1.80) with a new pool per run to 1.92-1.98x (median
+#: 1.97) with one pool, eight alternating rounds, load 0.7-1.6, same digest. Code from
+#: elsewhere (a user's planner module) gets a fresh pool each run, so its edits are seen.
+_shared: dict[int, ProcessPoolExecutor] = {}
+_shared_lock = threading.Lock()
+
+
+def _shared_pool(max_workers: int | None) -> ProcessPoolExecutor:
+    """The kept default pool of ``max_workers`` workers (replacing one of another size)."""
+    workers = _n_workers(max_workers, sys.maxsize)
+    with _shared_lock:
+        if workers not in _shared:
+            _drop_shared()
+            # workers start on demand, so a pool of 8 runs a 3-cell study on 3 processes
+            _shared[workers] = _default_executor(workers, sys.maxsize)
+        return _shared[workers]
+
+
+def shutdown_workers() -> None:
+    """Stop the worker processes :meth:`Study.run` keeps between runs.
+
+    The default executor's pool stays alive after a run whose planners, problems and noise
+    models are all ardlib's own, so the next run starts warm; it ends with the interpreter.
+    Call this to free its memory, or after editing ardlib's source in a live session (the
+    workers keep the code they imported).  A study running meanwhile is not interrupted:
+    the workers exit once the cells queued for them are done.  Safe to call when no pool
+    is kept.
+    """
+    with _shared_lock:
+        _drop_shared()
+
+
+def _drop_shared() -> None:
+    """Forget the kept pool; its workers exit once their queued cells are done (the caller
+    holds ``_shared_lock``)."""
+    for pool in _shared.values():
+        pool.shutdown(wait=False)
+    _shared.clear()
+
+
+def _reusable(cells: list[CellSpec]) -> bool:
+    """Whether the cells' planners, problem factories and noise models are all ardlib's
+    (importable, and unchanged for the session's workers)."""
+    return all(p.startswith("ardlib.") for p in _code_paths(cells))
 
 
 def _keep(
@@ -338,17 +379,30 @@ def _compute(
             "max_workers=1 (or --workers 1), pass executor=concurrent.futures."
             "ThreadPoolExecutor(...), or move it into an importable module."
         )
-    pool = _default_executor(max_workers, len(cells)) if executor is None else executor
+    keep = own and _reusable(cells)
+    if executor is not None:
+        pool = executor
+    else:
+        pool = _shared_pool(max_workers) if keep else _default_executor(max_workers, len(cells))
     futures: dict[Future[Any], CellSpec] = {}
+    failure: tuple[CellSpec, BaseException, int] | None = None
+    finished = False
     try:
         # longest first; sorted() is stable, so equal costs keep the study's order
         for cell in sorted(cells, key=cell_cost, reverse=True):
             futures[pool.submit(_run_cell_stored, cell)] = cell
         failure = _drain(futures, store, study_hash, bar, done)
+        finished = True
     finally:
         for fut in futures:
             fut.cancel()
-        if own:
+        if own and not (keep and finished and failure is None):
+            # after a failure or an interrupt, a kept pool is dropped: it may be broken
+            if keep:
+                with _shared_lock:
+                    workers = _n_workers(max_workers, sys.maxsize)
+                    if _shared.get(workers) is pool:
+                        del _shared[workers]
             pool.shutdown(wait=True, cancel_futures=True)
     if failure is not None:
         cell, exc, n_failed = failure

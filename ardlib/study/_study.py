@@ -269,7 +269,9 @@ class Study:
         executor : concurrent.futures.Executor, optional
             Runs the cells, e.g. a ``ThreadPoolExecutor`` or ``distributed.Client(...)
             .get_executor()``; it is not shut down.  Default: a ``ProcessPoolExecutor``
-            (forkserver start method where available) owned and shut down by this call,
+            (forkserver start method where available), kept for the next run when every
+            planner, problem and noise model is ardlib's own (a warm pool; see
+            :func:`~ardlib.study.shutdown_workers`) and otherwise shut down by this call,
             or, with one worker, this process: the cells then run here one after another
             (as scikit-learn's ``n_jobs=1``), which is also how a planner, problem
             factory or noise model defined in a notebook runs.  As with any non-fork

@@ -1,0 +1,48 @@
+"""The fork server the default study pool forks its workers from (light to import).
+
+Kept apart from :mod:`ardlib.study._execute` so that ``ardlib study run`` can start the
+server before it imports the study machinery itself: the server's preload (numpy, scipy,
+pandas, pyarrow, the planners; about 0.6 s) then runs on the other core while this process
+does the same imports, instead of after them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.forkserver
+from typing import Any
+
+__all__: list[str] = []
+
+#: Modules the fork server imports before it forks a worker. The subpackages load lazily,
+#: so preloading ``ardlib.study`` alone imported almost nothing and every worker then paid
+#: for numpy, scipy, pandas, pyarrow and the planners itself, both at once on two cores.
+#: Measured on a 48-cell study (Branin and Hartmann-6 x GP-BO, random, Sobol' x 8
+#: replicates, budget 30, 2 cores, load ~1.3, two alternations of three rounds): 2 workers
+#: 4.5-4.7 s -> 2.8-3.3 s, 1 worker 6.4-6.6 s -> 5.3-5.7 s, ratio 1.36-1.48 -> 1.62-2.06;
+#: the same results digest either way.
+PRELOAD = (
+    "__main__",
+    "ardlib.study._execute",
+    "ardlib.planners._bo",
+    "ardlib.objectives._registry",
+)
+
+
+def pool_context() -> Any:
+    """The multiprocessing context of the default pool: forkserver with :data:`PRELOAD`
+    where available (no fork of a threaded parent, no per-worker import cost), else spawn.
+    The preload list takes effect if the server is not yet running."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(list(PRELOAD))
+    return ctx
+
+
+def start() -> None:
+    """Start the fork server now (if the platform has one and it is not running); returns
+    without waiting for its preload."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        pool_context()
+        multiprocessing.forkserver.ensure_running()

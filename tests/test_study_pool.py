@@ -1,0 +1,101 @@
+"""The default process pool of Study.run: kept between runs of ardlib's own code, made
+afresh for code from elsewhere, ended by shutdown_workers."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ardlib.study import PlannerSpec, Study, shutdown_workers
+
+RANDOM = PlannerSpec("random", "ardlib.planners.RandomSearch")
+
+
+def _ardlib_study(planners: list[PlannerSpec] | None = None) -> Study:
+    """Branin x the given planners x 3 replicates, budget 4: ardlib's code only."""
+    return Study(
+        problems=["branin"],
+        planners=planners or [RANDOM],
+        noises=[None],
+        replicates=3,
+        budget=4,
+        master_seed=0,
+    )
+
+
+def _children() -> set[int]:
+    return {p.pid for p in multiprocessing.active_children() if p.pid is not None}
+
+
+def _wait_gone(pids: set[int], timeout: float = 30.0) -> set[int]:
+    """The pids of ``pids`` still alive after up to ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while (alive := pids & _children()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return alive
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_pool() -> object:
+    shutdown_workers()
+    yield None
+    shutdown_workers()
+
+
+def test_ardlib_studies_reuse_one_pool_until_shutdown_workers(tmp_path: Path) -> None:
+    before = _children()
+    study = _ardlib_study()
+    first = study.run(tmp_path / "a", max_workers=2, progress=False)
+    workers = _children() - before
+    assert 1 <= len(workers) <= 2  # kept after the run
+    second = study.run(tmp_path / "b", max_workers=2, progress=False)
+    assert _children() - before == workers  # the same processes ran the second study
+    here = study.run(tmp_path / "c", max_workers=1, progress=False)
+    assert first.digest == second.digest == here.digest
+    shutdown_workers()
+    assert not _wait_gone(workers)
+    third = study.run(tmp_path / "d", max_workers=2, progress=False)  # a new pool
+    assert third.digest == first.digest and not (_children() - before) & workers
+
+
+def test_another_worker_count_replaces_the_kept_pool(tmp_path: Path) -> None:
+    before = _children()
+    study = _ardlib_study()
+    study.run(tmp_path / "two", max_workers=2, progress=False)
+    two = _children() - before
+    study.run(tmp_path / "three", max_workers=3, progress=False)
+    assert not _wait_gone(two)  # the pool of two has gone
+    assert 1 <= len(_children() - before) <= 3
+
+
+PLANNER = """\
+import numpy as np
+from ardlib.planners import RandomSearch
+
+
+class Fixed(RandomSearch):
+    def _ask(self, n):
+        return np.full((n, 2), {value})
+"""
+
+
+@pytest.mark.slow  # two process pools started from scratch (~2 s)
+def test_code_from_elsewhere_gets_a_fresh_pool_that_sees_its_edits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = tmp_path / "pkg_fixed_planner.py"
+    module.write_text(PLANNER.format(value=0.25))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = _children()
+    study = _ardlib_study([PlannerSpec("fixed", "pkg_fixed_planner.Fixed")])
+    old = study.run(tmp_path / "old", max_workers=2, progress=False)
+    assert not _wait_gone(_children() - before)  # not kept
+    module.write_text(PLANNER.format(value=0.75))
+    sys.modules.pop("pkg_fixed_planner", None)
+    new = study.run(tmp_path / "new", max_workers=2, progress=False)
+    assert set(old.results["y_true"].round(9)) != set(new.results["y_true"].round(9))
+    assert old.digest != new.digest
