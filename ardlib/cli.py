@@ -44,7 +44,6 @@ from .deploy._cli_ops import add_deploy_parsers
 from .objectives._cli import add_data_parsers, run_data_command
 from .provenance._cli import add_provenance_parser, run_provenance_command
 from .regress._cli import add_regress_parser, run_regress_command
-from .reports._catalog import problem_catalog
 from .reports._cli import add_report_parsers
 from .service._cli import add_service_parsers, run_service_command
 from .study._cli import add_study_parser, run_study_command
@@ -116,6 +115,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.cmd in ("data", "emulators"):
         return run_data_command(args)
     if args.cmd == "problems":
+        from .reports._catalog import problem_catalog  # scipy and the emulators: ~0.4 s
+
         for r in problem_catalog():
             print(f"{r['name']:<18} d={r['dim']:<3} {r['goal']:<9} optimum={r['optimal_value']}")
         return 0

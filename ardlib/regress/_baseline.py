@@ -39,7 +39,9 @@ from .._io import git, write_atomic
 
 __all__ = [
     "DEFAULT_BASELINE",
+    "DEFAULT_STUDIES",
     "FORMAT",
+    "KINDS",
     "Baseline",
     "BaselineError",
     "default_who",
@@ -56,6 +58,12 @@ FORMAT = 2
 
 #: Where the pipeline keeps the baseline (relative to the repository root).
 DEFAULT_BASELINE = "data/baselines/results.json"
+
+#: The kinds of quantity a baseline holds, in the order they are checked.
+KINDS = ("reference", "seeded", "study")
+
+#: Where ``ardlib study run`` writes the study results.
+DEFAULT_STUDIES = "data/studies"
 
 _SECTIONS = {"reference": list, "seeded": list, "studies": dict, "history": list}
 _LEAF_LIST = re.compile(r"\[([^\[\]{}\"]*)\]")

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._validation import check_real
-from ._baseline import DEFAULT_BASELINE, Baseline, load_baseline
+from ._baseline import DEFAULT_BASELINE, DEFAULT_STUDIES, KINDS, Baseline, load_baseline
 from ._report import FAILING, RegressReport, make_table
 from ._seeded import HASH_DIGITS, SEEDED_RTOL, compare_seeded
 from ._stochastic import compare_groups
@@ -33,11 +33,6 @@ from ._values import MAX_ULPS, compare_reference
 
 __all__ = ["DEFAULT_STUDIES", "DEFAULT_TOLERANCES", "KINDS", "check_kinds", "check_results"]
 
-#: The kinds of quantity a baseline holds, in the order they are checked.
-KINDS = ("reference", "seeded", "study")
-
-#: Where ``ardlib study run`` writes the study results.
-DEFAULT_STUDIES = "data/studies"
 
 #: Tolerances written into a new baseline (and used when one lacks them).
 DEFAULT_TOLERANCES: dict[str, Any] = {

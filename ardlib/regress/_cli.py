@@ -38,8 +38,7 @@ def _alpha(text: str) -> float:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    from ._baseline import DEFAULT_BASELINE
-    from ._check import DEFAULT_STUDIES, KINDS
+    from ._baseline import DEFAULT_BASELINE, DEFAULT_STUDIES, KINDS  # light: not _check
 
     parser.add_argument(
         "--baseline", default=DEFAULT_BASELINE, help=f"baseline file (default {DEFAULT_BASELINE})"
