@@ -4,6 +4,8 @@ afresh for code from elsewhere, ended by shutdown_workers."""
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -99,3 +101,34 @@ def test_code_from_elsewhere_gets_a_fresh_pool_that_sees_its_edits(
     new = study.run(tmp_path / "new", max_workers=2, progress=False)
     assert set(old.results["y_true"].round(9)) != set(new.results["y_true"].round(9))
     assert old.digest != new.digest
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_does_not_wait_forever_on_the_parents_pool(tmp_path: Path) -> None:
+    # A pool kept by the parent has no threads in a forked child (the test-selection
+    # collector forks pytest sessions): a submit to it would wait forever.  The child
+    # forgets it; its own pool then either runs or, because the parent's fork server is
+    # not the child's (a CPython limitation), fails at once with ChildProcessError.
+    study = _ardlib_study()
+    parent = study.run(tmp_path / "parent", max_workers=2, progress=False)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child reports through the pipe)
+        try:
+            child = study.run(tmp_path / "child", max_workers=2, progress=False)
+            os.write(write, f"ok {child.digest}".encode())
+        except BaseException as exc:
+            os.write(write, f"error {type(exc).__name__}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    deadline = time.monotonic() + 60
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child's study did not finish in 60 s")
+        time.sleep(0.05)
+    report = os.read(read, 200).decode()
+    os.close(read)
+    assert report in (f"ok {parent.digest}", "error ChildProcessError"), report

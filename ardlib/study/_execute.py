@@ -241,6 +241,17 @@ _shared: dict[int, ProcessPoolExecutor] = {}
 _shared_lock = threading.Lock()
 
 
+def _forget_after_fork() -> None:
+    """In a forked child the kept pool is the parent's (its threads did not survive the
+    fork; a submit would wait forever): forget it and renew the lock."""
+    global _shared_lock
+    _shared_lock = threading.Lock()
+    _shared.clear()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 def _shared_pool(max_workers: int | None) -> ProcessPoolExecutor:
     """The kept default pool of ``max_workers`` workers (replacing one of another size)."""
     workers = _n_workers(max_workers, sys.maxsize)
