@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -74,6 +75,33 @@ def test_another_worker_count_replaces_the_kept_pool(tmp_path: Path) -> None:
     assert 1 <= len(_children() - before) <= 3
 
 
+def test_an_interrupt_leaves_idle_kept_workers_running(tmp_path: Path) -> None:
+    # Ctrl-C, Jupyter's "interrupt kernel" and papermill's kernel shutdown send SIGINT to
+    # the whole process group, idle pool workers included.
+    before = _children()
+    study = _ardlib_study()
+    first = study.run(tmp_path / "a", max_workers=2, progress=False)
+    workers = _children() - before
+    for pid in workers:
+        os.kill(pid, signal.SIGINT)
+    time.sleep(0.5)
+    assert _children() - before == workers  # still alive
+    second = study.run(tmp_path / "b", max_workers=2, progress=False)
+    assert second.digest == first.digest and _children() - before == workers
+
+
+def test_a_kept_worker_killed_while_idle_is_replaced(tmp_path: Path) -> None:
+    before = _children()
+    study = _ardlib_study()
+    first = study.run(tmp_path / "a", max_workers=2, progress=False)
+    victim = min(_children() - before)
+    os.kill(victim, signal.SIGKILL)
+    assert not _wait_gone({victim})
+    time.sleep(0.2)  # the pool's manager thread marks it broken
+    second = study.run(tmp_path / "b", max_workers=2, progress=False)
+    assert second.digest == first.digest and victim not in _children()
+
+
 PLANNER = """\
 import numpy as np
 from ardlib.planners import RandomSearch
@@ -132,3 +160,40 @@ def test_a_forked_child_does_not_wait_forever_on_the_parents_pool(tmp_path: Path
     report = os.read(read, 200).decode()
     os.close(read)
     assert report in (f"ok {parent.digest}", "error ChildProcessError"), report
+
+
+@pytest.mark.slow  # a fresh interpreter and pool (~3 s)
+def test_ctrl_c_stops_the_cells_the_workers_are_running(tmp_path: Path) -> None:
+    # SIGINT to the process group, as a terminal's Ctrl-C sends it: the busy workers stop
+    # their cells (each would sleep 6 x 5 s) instead of finishing them.
+    tests = Path(__file__).parent
+    code = (
+        "from test_study_support import sleepy_study\n"
+        "if __name__ == '__main__':\n"
+        f"    sleepy_study(5.0).run({str(tmp_path / 'store')!r}, max_workers=2, "
+        "progress=False)\n"
+    )
+    script = tmp_path / "study_script.py"
+    script.write_text(code)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests), *sys.path])}
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], env=env, start_new_session=True, stderr=subprocess.PIPE
+    )
+    try:
+        store = tmp_path / "store"
+        deadline = time.monotonic() + 60
+        # the manifest is written just before the cells are submitted, slow ones first
+        while not any(store.glob("**/manifest.json")):
+            assert proc.poll() is None and time.monotonic() < deadline, "no progress"
+            time.sleep(0.05)
+        time.sleep(2.0)  # both workers are now asleep in a slow cell
+        stopped = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+        elapsed = time.monotonic() - stopped
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode != 0 and b"KeyboardInterrupt" in err
+    assert elapsed < 4.0, f"the interrupted study took {elapsed:.1f} s to stop"

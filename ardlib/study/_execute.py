@@ -23,6 +23,7 @@ The default pool is kept between runs of ardlib's own planners and problems (war
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 from collections.abc import Iterator, Mapping
@@ -110,8 +111,33 @@ def _run_cell_stored(cell: CellSpec) -> _CellOutput:
     process had spent about 0.1 s serializing and 0.13 s re-reading, out of about 2.9 s
     on two workers.
     """
-    results, timings = run_cell(cell)
-    return results, timings, parquet_bytes(results), parquet_bytes(timings)
+    global _busy
+    _busy = True
+    try:
+        results, timings = run_cell(cell)
+        return results, timings, parquet_bytes(results), parquet_bytes(timings)
+    finally:
+        _busy = False
+
+
+#: Whether this process is running a cell (read by a pool worker's SIGINT handler).
+_busy = False
+
+
+def _worker_init() -> None:
+    """Start-up of a default-pool worker: an interrupt stops the cell it runs, and an idle
+    worker ignores it.
+
+    Ctrl-C in a terminal, "interrupt kernel" in Jupyter and papermill's kernel shutdown
+    send SIGINT to the whole process group.  An idle worker of a kept pool used to die of
+    it, printing a KeyboardInterrupt traceback and breaking the pool for the next run.
+    """
+    signal.signal(signal.SIGINT, _on_sigint)
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    if _busy:
+        raise KeyboardInterrupt
 
 
 def cell_cost(cell: CellSpec) -> float:
@@ -226,7 +252,9 @@ def _main_only(cells: list[CellSpec]) -> str | None:
 def _default_executor(max_workers: int | None, n_cells: int) -> ProcessPoolExecutor:
     """A process pool of :func:`_n_workers` workers."""
     workers = _n_workers(max_workers, n_cells)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=pool_context())
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=pool_context(), initializer=_worker_init
+    )
 
 
 #: The default pool, kept between runs (like joblib's reusable executor) when every cell
@@ -256,7 +284,9 @@ def _shared_pool(max_workers: int | None) -> ProcessPoolExecutor:
     """The kept default pool of ``max_workers`` workers (replacing one of another size)."""
     workers = _n_workers(max_workers, sys.maxsize)
     with _shared_lock:
-        if workers not in _shared:
+        # A worker killed while idle (out of memory, a signal) breaks the pool; the
+        # executor says so only through its private ``_broken`` (stable since 3.8).
+        if workers not in _shared or getattr(_shared[workers], "_broken", False):
             _drop_shared()
             # workers start on demand, so a pool of 8 runs a 3-cell study on 3 processes
             _shared[workers] = _default_executor(workers, sys.maxsize)
@@ -414,10 +444,30 @@ def _compute(
                     workers = _n_workers(max_workers, sys.maxsize)
                     if _shared.get(workers) is pool:
                         del _shared[workers]
+            if not finished:
+                _stop_workers(pool)
             pool.shutdown(wait=True, cancel_futures=True)
     if failure is not None:
         cell, exc, n_failed = failure
         raise _cell_error(cell, exc, n_failed, store, study_hash) from exc
+
+
+def _stop_workers(pool: Any) -> None:
+    """Terminate the worker processes of an interrupted run's own pool.
+
+    An interrupt (Ctrl-C, a notebook's "interrupt kernel") stops the cells the workers
+    run, but each worker then took the next cell already queued to it and ran it to the
+    end, so an interrupted study of long cells went on for a cell's duration.  Cells
+    stored before stay; a rerun computes the rest.  Python 3.14's
+    ``ProcessPoolExecutor.terminate_workers`` does this; before it, only the private
+    ``_processes`` reach the workers.
+    """
+    terminate = getattr(pool, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
 
 
 def _manifest(study: Study, cells: list[CellSpec]) -> dict[str, Any]:
