@@ -125,6 +125,10 @@ def test_code_from_elsewhere_gets_a_fresh_pool_that_sees_its_edits(
     old = study.run(tmp_path / "old", max_workers=2, progress=False)
     assert not _wait_gone(_children() - before)  # not kept
     module.write_text(PLANNER.format(value=0.75))
+    # same size and, within a second, the same mtime: the bytecode cache would pass for
+    # the new source (an editor's save comes later than that)
+    later = module.stat().st_mtime + 5
+    os.utime(module, (later, later))
     sys.modules.pop("pkg_fixed_planner", None)
     new = study.run(tmp_path / "new", max_workers=2, progress=False)
     assert set(old.results["y_true"].round(9)) != set(new.results["y_true"].round(9))
@@ -168,8 +172,11 @@ def test_ctrl_c_stops_the_cells_the_workers_are_running(tmp_path: Path) -> None:
     # their cells (each would sleep 6 x 5 s) instead of finishing them.
     tests = Path(__file__).parent
     code = (
+        "import signal\n"
         "from test_study_support import sleepy_study\n"
         "if __name__ == '__main__':\n"
+        "    # as in a terminal, whatever this test runs under (nohup, a background job)\n"
+        "    signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         f"    sleepy_study(5.0).run({str(tmp_path / 'store')!r}, max_workers=2, "
         "progress=False)\n"
     )
@@ -194,6 +201,6 @@ def test_ctrl_c_stops_the_cells_the_workers_are_running(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        proc.communicate()  # reap it and close its pipe
     assert proc.returncode != 0 and b"KeyboardInterrupt" in err
     assert elapsed < 4.0, f"the interrupted study took {elapsed:.1f} s to stop"

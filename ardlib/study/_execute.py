@@ -124,15 +124,16 @@ def _run_cell_stored(cell: CellSpec) -> _CellOutput:
 _busy = False
 
 
-def _worker_init() -> None:
+def _worker_init(parent_ignores_sigint: bool) -> None:
     """Start-up of a default-pool worker: an interrupt stops the cell it runs, and an idle
-    worker ignores it.
+    worker ignores it (a worker ignores it always when the process that made the pool
+    does, e.g. under ``nohup``).
 
     Ctrl-C in a terminal, "interrupt kernel" in Jupyter and papermill's kernel shutdown
     send SIGINT to the whole process group.  An idle worker of a kept pool used to die of
     it, printing a KeyboardInterrupt traceback and breaking the pool for the next run.
     """
-    signal.signal(signal.SIGINT, _on_sigint)
+    signal.signal(signal.SIGINT, signal.SIG_IGN if parent_ignores_sigint else _on_sigint)
 
 
 def _on_sigint(signum: int, frame: Any) -> None:
@@ -252,8 +253,12 @@ def _main_only(cells: list[CellSpec]) -> str | None:
 def _default_executor(max_workers: int | None, n_cells: int) -> ProcessPoolExecutor:
     """A process pool of :func:`_n_workers` workers."""
     workers = _n_workers(max_workers, n_cells)
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=pool_context(), initializer=_worker_init
+        max_workers=workers,
+        mp_context=pool_context(),
+        initializer=_worker_init,
+        initargs=(ignored,),
     )
 
 
