@@ -381,20 +381,3 @@ def test_seed_demo_fills_a_valid_sqlite_file(
     with sqlite3.connect(path) as conn:
         n_runs = conn.execute("SELECT count(*) FROM optimization_runs").fetchone()[0]
     assert n_runs > 0 and f"seeded {n_runs} optimization runs" in out
-
-
-def test_the_command_line_starts_without_the_numeric_stack() -> None:
-    """Building the parser imports no numpy, scipy, pandas or pyarrow: a subcommand imports
-    what it needs. (``ardlib study run`` starts its workers' fork server first, so the
-    server's imports overlap this process's; a parser that imported scipy.stats through
-    ``ardlib.regress._check`` had spent 0.8 s before any subcommand ran.)"""
-    code = (
-        "import sys; from ardlib import cli; import argparse\n"
-        "try:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('numpy', 'scipy', 'pandas', 'pyarrow', 'matplotlib') "
-        "if m in sys.modules))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    ).stdout
-    assert out.strip().splitlines()[-1] == "[]"

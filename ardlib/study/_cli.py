@@ -9,6 +9,7 @@ way gives byte-identical results.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -42,11 +43,12 @@ def add_study_parser(sub: argparse._SubParsersAction) -> None:
 def run_study_command(args: argparse.Namespace) -> int:
     """Run each study; write ``<out>/<name>.parquet`` and ``<out>/<name>.json`` (spec, hash,
     digest, seconds). Cells are kept in ``<out>/store`` so an interrupted run resumes."""
-    if args.scheduler is None and args.workers != 1:
-        # The default pool's fork server preloads on the other core while this process
-        # imports the same modules below (about 0.5 s sooner to the first cell).
-        from ._forkserver import start
+    from ._forkserver import n_workers, start
 
+    if args.scheduler is None and n_workers(args.workers, sys.maxsize) > 1:
+        # The default pool's fork server preloads on the other core while this process
+        # imports the same modules below (about 0.5 s sooner to the first cell). On one
+        # core (or --workers 1) no pool starts, and the server would only compete.
         start()
     from .._io import load_yaml
     from ._config import studies_from_config

@@ -37,7 +37,7 @@ from tqdm.auto import tqdm
 from .._threads import single_threaded_blas
 from .._validation import check_int
 from ._campaign import run_campaign_tables
-from ._forkserver import pool_context
+from ._forkserver import n_workers, pool_context
 from ._result import StudyResult, collect
 from ._store import ResultStore
 from ._tables import parquet_bytes, with_identity
@@ -216,13 +216,6 @@ def scheduler_executor(address: str) -> tuple[Executor, Any]:
     return client.get_executor(), client
 
 
-def _n_workers(max_workers: int | None, n_cells: int) -> int:
-    """Workers of the default executor: ``max_workers`` (default 2 or the CPU count), at
-    most one per cell."""
-    workers = min(2, os.cpu_count() or 1) if max_workers is None else max_workers
-    return max(1, min(workers, n_cells))
-
-
 def _code_paths(cells: list[CellSpec]) -> Iterator[str]:
     """Dotted paths of the planner classes, problem factories and noise model classes of
     ``cells`` (one per use)."""
@@ -251,8 +244,8 @@ def _main_only(cells: list[CellSpec]) -> str | None:
 
 
 def _default_executor(max_workers: int | None, n_cells: int) -> ProcessPoolExecutor:
-    """A process pool of :func:`_n_workers` workers."""
-    workers = _n_workers(max_workers, n_cells)
+    """A process pool of :func:`~ardlib.study._forkserver.n_workers` workers."""
+    workers = n_workers(max_workers, n_cells)
     ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     return ProcessPoolExecutor(
         max_workers=workers,
@@ -287,7 +280,7 @@ os.register_at_fork(after_in_child=_forget_after_fork)
 
 def _shared_pool(max_workers: int | None) -> ProcessPoolExecutor:
     """The kept default pool of ``max_workers`` workers (replacing one of another size)."""
-    workers = _n_workers(max_workers, sys.maxsize)
+    workers = n_workers(max_workers, sys.maxsize)
     with _shared_lock:
         # A worker killed while idle (out of memory, a signal) breaks the pool; the
         # executor says so only through its private ``_broken`` (stable since 3.8).
@@ -415,7 +408,7 @@ def _compute(
     """Run ``cells`` on the executor (owning the default one), storing each as it completes
     and keeping its tables in ``done``."""
     own = executor is None
-    if own and _n_workers(max_workers, len(cells)) == 1:
+    if own and n_workers(max_workers, len(cells)) == 1:
         _compute_here(cells, store, study_hash, bar, done)
         return
     if own and (path := _main_only(cells)) is not None:
@@ -446,9 +439,8 @@ def _compute(
             # after a failure or an interrupt, a kept pool is dropped: it may be broken
             if keep:
                 with _shared_lock:
-                    workers = _n_workers(max_workers, sys.maxsize)
-                    if _shared.get(workers) is pool:
-                        del _shared[workers]
+                    for size in [k for k, kept in _shared.items() if kept is pool]:
+                        del _shared[size]
             if not finished:
                 _stop_workers(pool)
             pool.shutdown(wait=True, cancel_futures=True)
