@@ -233,7 +233,7 @@ def test_rescaled_hyperparameters_keep_output_variances() -> None:
     gp = fit.condition(Xu, ds.y, th)
     gen = np.random.default_rng(0)  # the same stream: subsample first, then restarts
     idx = np.sort(gen.choice(ds.n, size=60, replace=False))
-    sub = GaussianProcess(rng=gen).fit(Xu[idx], ds.y[idx])
+    sub = GaussianProcess(mean=fit.EMULATOR_MEAN, rng=gen).fit(Xu[idx], ds.y[idx])
     noise_out = gp.noise_var_ * gp.y_std_**2
     assert noise_out == pytest.approx(sub.noise_var_ * sub.y_std_**2, rel=1e-9)
 

@@ -159,14 +159,17 @@ def test_matern52_is_symmetric_with_signal_variance_on_the_diagonal(
     data_seed=st.integers(0, 2**32 - 1),
     theta_seed=st.integers(0, 2**32 - 1),
     d=st.integers(1, 3),
+    mean=st.sampled_from(["constant", "sample"]),
 )
 def test_neg_log_posterior_gradient_matches_finite_differences(
-    data_seed: int, theta_seed: int, d: int
+    data_seed: int, theta_seed: int, d: int, mean: str
 ) -> None:
+    # with mean="constant" the constant is profiled out at every theta: the gradient
+    # is the total one of the profiled objective
     rng = np.random.default_rng(data_seed)
     X = rng.random((12, d))
     y = smooth(X) + 0.1 * rng.standard_normal(12)
-    gp = GaussianProcess(n_restarts=0, max_iter=5, rng=0).fit(X, y)
+    gp = GaussianProcess(n_restarts=0, max_iter=5, mean=mean, rng=0).fit(X, y)
     # Away from the optimum, where the gradient is not ~0.
     t = np.random.default_rng(theta_seed)
     theta = np.r_[t.uniform(np.log(0.05), np.log(3.0), d), t.uniform(-1, 1), t.uniform(-8, -1)]
@@ -214,15 +217,61 @@ def test_standardized_prediction_is_consistent_with_predict(fitted: GaussianProc
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("mean", ["constant", "sample"])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_log_marginal_likelihood_equals_scipy_multivariate_normal(seed: int) -> None:
+def test_log_marginal_likelihood_equals_scipy_multivariate_normal(seed: int, mean: str) -> None:
     rng = np.random.default_rng(seed)
     X = rng.random((10, 2))
     y = 3.0 + 2.0 * smooth(X) + 0.2 * rng.standard_normal(10)
-    gp = GaussianProcess(rng=seed).fit(X, y)
-    z = (y - y.mean()) / y.std()
+    gp = GaussianProcess(mean=mean, rng=seed).fit(X, y)
+    assert gp.y_std_ == y.std()
+    if mean == "sample":
+        assert gp.y_mean_ == y.mean()
+    z = (y - gp.y_mean_) / gp.y_std_
     ref = multivariate_normal(mean=np.zeros(10), cov=fitted_covariance(gp)).logpdf(z)
     assert gp.log_marginal_likelihood_ == pytest.approx(ref, rel=1e-9, abs=1e-9)
+
+
+def clustered_data(seed: int) -> tuple[Array, Array]:
+    """A campaign's shape: a tight cluster of low values near one corner and a few spread
+    points near zero, so the sample mean lies well below the level of the bulk."""
+    rng = np.random.default_rng(seed)
+    near = 0.1 + 0.05 * rng.random((8, 2))
+    far = rng.random((6, 2))
+    X = np.vstack([near, far])
+    y = np.r_[-3.0 + 0.1 * rng.standard_normal(8), 0.1 * rng.standard_normal(6)]
+    return X, y
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_constant_mean_maximizes_the_likelihood_over_the_mean(seed: int) -> None:
+    # The fitted constant, by scipy's density at the fitted covariance: any other
+    # constant (the sample mean among them) gives a lower likelihood.
+    X, y = clustered_data(seed)
+    gp = GaussianProcess(rng=seed).fit(X, y)
+    cov = fitted_covariance(gp) * gp.y_std_**2  # output units
+
+    def loglik(c: float) -> float:
+        return float(multivariate_normal(mean=np.full(y.size, c), cov=cov).logpdf(y))
+
+    best = loglik(gp.y_mean_)
+    for c in gp.y_mean_ + gp.y_std_ * np.array([-0.3, -0.01, 0.01, 0.3]):
+        assert loglik(c) < best
+    assert loglik(float(y.mean())) < best
+    # the constant sits with the spread points, not between them and the cluster
+    assert gp.y_mean_ > float(y.mean()) + 0.3
+
+
+def test_constant_mean_is_the_prediction_far_from_the_data() -> None:
+    X, y = clustered_data(0)
+    fits = {m: GaussianProcess(mean=m, rng=0).fit(X, y) for m in ("constant", "sample")}
+    far = np.array([[30.0, 30.0]])
+    for gp in fits.values():
+        assert gp.predict(far).mean[0] == pytest.approx(gp.y_mean_, abs=1e-9)
+    assert fits["sample"].y_mean_ == pytest.approx(float(y.mean()), rel=1e-15)
+    # the cluster of low values no longer pulls the prior mean (and with it EI's hope
+    # for unexplored regions) towards itself
+    assert fits["constant"].y_mean_ > fits["sample"].y_mean_ + 0.3 * float(y.std())
 
 
 def test_fit_maximizes_the_posterior_over_its_starts() -> None:
@@ -426,6 +475,7 @@ def test_predict_with_wrong_column_count_names_x_and_the_columns(
         ({"max_iter": 0}, "max_iter"),
         ({"noise_floor": 0.0}, "noise_floor"),
         ({"fixed_noise": -1.0}, "fixed_noise"),
+        ({"mean": "zero"}, "mean"),
     ],
 )
 def test_bad_settings_raise_at_fit_with_the_parameter_named(

@@ -266,7 +266,7 @@ def test_refits_beyond_max_fit_points_follow_data_growth() -> None:
 
 @pytest.mark.parametrize(
     ("n", "noise", "k", "other"),
-    [(12, None, 0, False), (40, 1.0, 0, True), (300, 1.0, 0, True), (300, 1.0, 3, True),
+    [(12, None, 0, False), (40, 2.0, 0, True), (300, 1.0, 0, True), (300, 1.0, 3, True),
      (300, None, 1, False)],
 )  # fmt: skip
 def test_noisy_incumbent_equals_scoring_every_point(

@@ -510,6 +510,28 @@ def test_bo_batch_of_three_is_three_distinct_points(seed: int) -> None:
     assert unit_dist(X, bo.X_, BRANIN_BOUNDS).min() > 1e-3
 
 
+class _ExploitLog(BayesianOptimization):
+    """Records the model-based point count at each exploitation step."""
+
+    def _mean_utility(self, gp: Any) -> Any:
+        self.exploited.append(self.n_asked_ - self._n_design)
+        return super()._mean_utility(gp)
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_bo_exploits_only_after_two_model_points_per_dimension(d: int) -> None:
+    # model-based points 0 .. 2d-1 are EI; after them, those numbered k with
+    # k % exploit_every == exploit_every - 1 exploit
+    bo = _ExploitLog(bounds=[[0.0, 1.0]] * d, rng=0, n_raw=64)
+    bo.exploited = []
+    run_script(bo, [1] * (5 + 2 * d + 6), bowl(np.full(d, 0.3)))
+    assert bo.exploited == [2 * d + 1, 2 * d + 3, 2 * d + 5]
+    bo = _ExploitLog(bounds=[[0.0, 1.0]] * d, rng=0, n_raw=64, exploit_every=3)
+    bo.exploited = []
+    run_script(bo, [1] * (5 + 2 * d + 6), bowl(np.full(d, 0.3)))
+    assert bo.exploited == [k for k in range(2 * d, 2 * d + 6) if k % 3 == 2]
+
+
 def batch_rounds(seed: int, **kwargs: Any) -> list[float]:
     f = bowl(np.array([0.3, 0.3]))
     bo = BayesianOptimization(bounds=UNIT2, rng=seed, n_raw=64, **kwargs)

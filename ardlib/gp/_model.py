@@ -5,9 +5,14 @@ n = 100, d = 6 took 16-21 ms (five Hartmann-6 data sets, one thread, 2026-12-06)
 analytic marginal-likelihood gradients, a reused squared-difference tensor and screened
 starts, where general-purpose libraries spend hundreds of milliseconds per suggestion.
 
-Model, on standardized outputs ``z = (y - mean(y)) / std(y)``::
+Model, on outputs standardized by the sample standard deviation, ``z = (y - mean(y)) /
+std(y)``::
 
-    z = f(x) + eps,   f ~ GP(0, s2 * matern52(l)),   eps ~ N(0, sn2)
+    z = c + f(x) + eps,   f ~ GP(0, s2 * matern52(l)),   eps ~ N(0, sn2)
+
+with a constant prior mean ``c`` fitted with the hyperparameters (``mean="constant"``,
+the default; ``mean="sample"`` fixes ``c = 0``, i.e. the sample mean). After the fit the
+standardization's offset ``y_mean_`` absorbs ``c``.
 
 Hyperparameters ``theta = log([l_1..l_d, s2, sn2])`` are fitted by maximizing the log
 marginal likelihood plus weak log-normal priors (MAP), from several starts with L-BFGS-B.
@@ -28,6 +33,18 @@ after 40 (p = 0.0012, 17 of 20 seeds better); Branin unchanged (evaluations to r
 < 1e-3 over 50 seeds: median 23, p95 31 either way); Suzuki after 20 evaluations 2.4e-6
 -> 1.1e-4 (raw p = 0.033, not significant after Holm over the 12 comparisons), crossed
 barrel not significantly different.
+
+The constant mean is profiled out of the likelihood: for given hyperparameters its
+maximum-likelihood value is the generalized least-squares estimate
+``1' K^-1 z / 1' K^-1 1`` (ordinary kriging, as in Jones et al. 1998's EGO; BoTorch's
+``SingleTaskGP`` fits the same constant as a ``ConstantMean`` by gradient), at the cost
+of one more triangular solve per evaluation. With the sample mean instead, a campaign's
+cluster of good points drags the prior mean down, so EI expects improvement everywhere
+it has not looked and keeps exploring. Measured with the planner's exploitation steps
+unchanged, 100 paired seeds, noiseless Hartmann-6 (five initial points, 2026-12-06):
+median regret after 40 evaluations 0.0055 instead of 0.124 (89 of 100 seeds better,
+Wilcoxon p = 2e-12); after 20, 0.76 against 0.75 (p = 0.72); Branin over 50 seeds,
+median evaluations to regret < 1e-3 21 instead of 23, 95th percentile 29 instead of 31.
 """
 
 from __future__ import annotations
@@ -45,7 +62,7 @@ from scipy.optimize import minimize
 
 from .._rng import RNGLike, as_generator
 from .._threads import single_threaded_blas
-from .._validation import check_int, check_points, check_real
+from .._validation import check_choice, check_int, check_points, check_real
 from ._kernel import _matern52_r2, matern52_from_sq, matern52_gram, sq_diffs
 
 __all__ = ["GPError", "GaussianProcess", "Posterior"]
@@ -177,6 +194,22 @@ class Posterior:
 _CHUNK_ELEMENTS = 1_000_000
 
 
+def _profiled(L: Array, z: Array, alpha: Array | None) -> tuple[Array, Array, float]:
+    """The constant prior mean profiled out of the likelihood.
+
+    With ``K = L L'`` and ``alpha = K^-1 z`` (solved here when None), the constant ``c``
+    maximizing the likelihood of ``z - c`` is its generalized least-squares estimate
+    ``1' K^-1 z / 1' K^-1 1``. Returns ``(z - c, K^-1 (z - c), c)``: the likelihood and
+    its hyperparameter gradient at ``c`` are the usual ones with ``z - c`` in place of
+    ``z`` (``c`` is a stationary point, so its own dependence on them drops out).
+    """
+    k1, _ = dpotrs(L, np.ones(z.shape[0]), lower=1)
+    if alpha is None:
+        alpha, _ = dpotrs(L, z, lower=1)
+    c = float(alpha.sum() / k1.sum())
+    return z - c, alpha - c * k1, c
+
+
 def _cholesky_with_jitter(K: Array) -> tuple[Array, float]:
     """Lower Cholesky factor of ``K``, adding diagonal jitter on failure (escalating)."""
     scale = float(np.mean(np.diag(K))) or 1.0
@@ -223,6 +256,13 @@ class GaussianProcess:
         Rasmussen & Williams 2006, sec. 8.3.1) and the model is then conditioned on every
         point: a likelihood evaluation costs O(m^3) instead of O(n^3), and memory stays
         O(n^2). None fits on every point.
+    mean : {"constant", "sample"}, default "constant"
+        The prior mean of the standardized outputs. ``"constant"``: a constant fitted
+        with the hyperparameters, profiled out of the likelihood at its generalized
+        least-squares value ``1' K^-1 z / 1' K^-1 1`` (ordinary kriging, as in Jones et
+        al. 1998's EGO; GPyTorch's ``ConstantMean`` fits the same constant by gradient).
+        ``"sample"``: the sample mean of ``y`` (ardlib before 2026-12-06). See the module
+        docstring for what the choice measured.
     rng : None, int, SeedSequence or Generator
         Draws the random restarts (and the subset).
 
@@ -234,6 +274,8 @@ class GaussianProcess:
     noise_var_ : float
         In standardized units; ``noise_var_ * y_std_**2`` in output units.
     y_mean_, y_std_ : float
+        The standardization ``z = (y - y_mean_) / y_std_``: ``y_std_`` is the sample
+        standard deviation, ``y_mean_`` the prior mean (see ``mean``) in output units.
     log_marginal_likelihood_ : float
         At the fitted hyperparameters (without the prior terms).
     train_mean_ : ndarray of shape (n,)
@@ -256,6 +298,7 @@ class GaussianProcess:
         noise_floor: float = 1e-12,
         fixed_noise: float | None = None,
         max_fit_points: int | None = None,
+        mean: str = "constant",
         rng: RNGLike = None,
     ) -> None:
         self.n_restarts = n_restarts
@@ -264,6 +307,7 @@ class GaussianProcess:
         self.noise_floor = noise_floor
         self.fixed_noise = fixed_noise
         self.max_fit_points = max_fit_points
+        self.mean = mean
         self.rng = rng
 
     # ---------------------------------------------------------------- fitting
@@ -322,6 +366,8 @@ class GaussianProcess:
         floor = check_real(self.noise_floor, "noise_floor", owner=name, low=0, low_inclusive=False)
         if self.fixed_noise is not None:
             check_real(self.fixed_noise, "fixed_noise", owner=name, low=0, low_inclusive=False)
+        check_choice(self.mean, "mean", ("constant", "sample"), owner=name)
+        self._profile = self.mean == "constant"
         if getattr(self, "rng_", None) is None:
             self.rng_ = as_generator(self.rng)
 
@@ -505,8 +551,11 @@ class GaussianProcess:
             except GPError:
                 return 1e25, np.zeros_like(theta)
             K.flat[:: n + 1] += jitter  # the gradient below is that of the jittered matrix
-        alpha, _ = dpotrs(L, self._fit_z, lower=1)
-        nll = 0.5 * self._fit_z @ alpha + np.log(np.diag(L)).sum() + 0.5 * n * LOG_2PI
+        z = self._fit_z
+        alpha, _ = dpotrs(L, z, lower=1)
+        if self._profile:
+            z, alpha, _ = _profiled(L, z, alpha)
+        nll = 0.5 * z @ alpha + np.log(np.diag(L)).sum() + 0.5 * n * LOG_2PI
         Kinv, info = dpotri(L, lower=1)  # lower triangle of K^-1; the upper stays 0
         if info != 0:
             return 1e25, np.zeros_like(theta)
@@ -563,6 +612,8 @@ class GaussianProcess:
                 return 1e25, np.zeros_like(theta)
             # the jitter sits on the diagonal, where no derivative of K below has weight
         alpha, _ = dpotrs(L, z, lower=1)
+        if self._profile:
+            z, alpha, _ = _profiled(L, z, alpha)
         nll = 0.5 * z @ alpha + np.log(np.diag(L)).sum() + 0.5 * n * LOG_2PI
         Kinv, info = dpotri(L, lower=1, overwrite_c=1)  # lower triangle of K^-1
         if info != 0:
@@ -604,7 +655,9 @@ class GaussianProcess:
             grad[i] += (theta[i] - mu) / sd**2
         return float(nlp)
 
-    def _condition(self, theta: Array) -> None:
+    def _condition(self, theta: Array, *, center: bool = True) -> None:
+        """Factorize the covariance at ``theta`` and solve for the weights; ``center``
+        moves the prior mean to its fitted constant first (:meth:`_center`)."""
         inv_l2, s2, sn2 = self._unpack(theta)
         if self._D2 is not None:
             K, _ = matern52_from_sq(self._D2, inv_l2, s2)
@@ -614,6 +667,8 @@ class GaussianProcess:
         prior_diag = K.diagonal().copy()
         K.flat[:: n + 1] += sn2
         self._L, self.jitter_ = _cholesky_with_jitter(K)
+        if center:
+            self._center()
         self._alpha = cho_solve((self._L, True), self._z, check_finite=False)
         K.flat[:: n + 1] = prior_diag
         # the posterior mean at the data, the same bits as predict_standardized(X_) gives
@@ -626,13 +681,25 @@ class GaussianProcess:
         self.noise_var_ = sn2
         self._set_lml()
 
+    def _center(self) -> None:
+        """With ``mean="constant"``, shift the standardized outputs by the constant prior
+        mean's GLS estimate under the current factor (the value the likelihood profiled
+        out), and the standardization's offset ``y_mean_`` with them.
+
+        Only :meth:`fit` centers: a fantasy at the posterior mean would leave the estimate
+        unchanged in exact arithmetic, and re-estimating it would only add rounding.
+        """
+        if self._profile:
+            self._z, _, c = _profiled(self._L, self._z, None)
+            self.y_mean_ += c * self.y_std_
+
     def _set_lml(self) -> None:
         n = self._z.shape[0]
         self.log_marginal_likelihood_ = float(
             -0.5 * self._z @ self._alpha - np.log(np.diag(self._L)).sum() - 0.5 * n * LOG_2PI
         )
 
-    def _extend(self, n_old: int) -> bool:
+    def _extend(self, n_old: int, *, center: bool = True) -> bool:
         """Extend the factor of the first ``n_old`` rows of ``X_`` to every row.
 
         The block Cholesky factorization (Golub & Van Loan 2013, sec. 4.2): with ``L`` the
@@ -662,6 +729,8 @@ class GaussianProcess:
         L[n_old:, :n_old] = C.T
         L[n_old:, n_old:] = L22
         self._L = L
+        if center:
+            self._center()
         self._alpha, _ = dpotrs(L, self._z, lower=1)
         # K alpha = z with K the noisy covariance, so the noise-free mean is z - noise alpha
         self.train_mean_ = self._z - noise * self._alpha
@@ -743,8 +812,8 @@ class GaussianProcess:
             new._z = np.r_[self._z, mu]
             new._D2 = None if self._D2 is None else sq_diffs(new.X_, new.X_)
             # beyond max_fit_points the factor is extended rather than recomputed
-            if new._D2 is not None or not new._extend(self.X_.shape[0]):
-                new._condition(self.theta_)
+            if new._D2 is not None or not new._extend(self.X_.shape[0], center=False):
+                new._condition(self.theta_, center=False)
         return new
 
     # ---------------------------------------------------------------- prediction

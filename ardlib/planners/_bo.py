@@ -47,6 +47,11 @@ _BOUND_MIN_N = 64
 #: (GaussianProcess.localized); the points it reaches are scored with the exact model.
 _LOCAL_N = 256
 
+#: Exploitation steps (``exploit_every``) start after this many model-based points per
+#: dimension: with the GP's fitted constant mean, the first EI steps explore where the
+#: sample mean made EI over-explore (see ``exploit_every``).
+_EXPLOIT_AFTER_PER_DIM = 2
+
 
 def _upper_bound(util: Callable[..., tuple[Array, Array]], X: Array) -> Array:
     return util(X, grad=False, bound=True)[0]
@@ -75,7 +80,8 @@ def _noisy_incumbent(gp: GaussianProcess) -> float:
 
 
 class BayesianOptimization(Planner):
-    """GP-based Bayesian optimization (Matern-5/2 ARD GP, learned noise).
+    """GP-based Bayesian optimization (Matern-5/2 ARD GP, fitted constant mean, learned
+    noise).
 
     The first ``n_initial`` points are a scrambled Sobol' design drawn from ``rng`` (the
     same points a :class:`Sobol` planner with the same seed proposes); the design only
@@ -122,11 +128,20 @@ class BayesianOptimization(Planner):
         multiplied by ``1 - exp(-q / 2)`` around each, with ``q`` the squared distance in
         units of ``failure_radius`` GP lengthscales, so a failed point is not asked again.
     exploit_every : int or None, default 2
-        Every ``exploit_every``-th model-based point minimizes the posterior mean instead
-        of the acquisition (pure exploitation; None disables). Alternating exploitation
-        with EI converges to the optimum's neighbourhood far faster at equal robustness
-        (De Ath et al. 2021, "Greed is good"); measured on noiseless Branin it cuts the
-        median evaluations to regret < 1e-3 from 32 to 25 (30 seeds).
+        After the first ``2 d`` model-based points, every ``exploit_every``-th one
+        minimizes the posterior mean instead of the acquisition (pure exploitation; None
+        disables). Alternating exploitation with EI converges to the optimum's
+        neighbourhood far faster at equal robustness (De Ath et al. 2021, "Greed is
+        good"); measured on noiseless Branin it cut the median evaluations to regret
+        < 1e-3 from 32 to 25 (30 seeds). The first ``2 d`` points are all EI: with the
+        GP's fitted constant mean, early exploitation cost more than it gained. Measured
+        on noiseless Hartmann-6 (five initial points, 2026-12-06), EI only for the first
+        12 model-based points against exploitation from the start, 80 paired seeds:
+        median regret 0.70 against 0.76 after 20 evaluations (53 of 80 better, Wilcoxon
+        p = 0.012) and 0.0018 against 0.0038 after 40 (p = 0.004); on 60 other seeds
+        0.80 against 1.06 (p = 0.23) and 0.0042 against 0.019 (p = 0.089). Branin over
+        50 seeds: median 21 evaluations to regret < 1e-3 either way, 95th percentile 27
+        instead of 29.
     max_fit_points : int or None, default 128
         With more successful observations than this, the hyperparameters are fitted on a
         random subset of this size and the model conditioned on all of them
@@ -330,7 +345,12 @@ class BayesianOptimization(Planner):
             anchors = U[np.argsort(z, kind="stable")[: min(5, U.shape[0])]]
             # Only a batch's first point may exploit: a fantasy at the posterior mean leaves
             # the mean unchanged, so a second exploitation pick would repeat the first.
-            greedy = bool(exploit) and k == 0 and (n_model % exploit == exploit - 1)
+            greedy = (
+                bool(exploit)
+                and k == 0
+                and n_model >= _EXPLOIT_AFTER_PER_DIM * self.dim
+                and (n_model % exploit == exploit - 1)
+            )
             noisy = not greedy and self.acquisition == "noisy_ei"
             best = _noisy_incumbent(model) if noisy else None
             util = self._utility(model, exploit=greedy, incumbent=best)
