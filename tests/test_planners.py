@@ -532,6 +532,18 @@ def test_bo_exploits_only_after_two_model_points_per_dimension(d: int) -> None:
     assert bo.exploited == [k for k in range(2 * d, 2 * d + 6) if k % 3 == 2]
 
 
+def test_bo_told_earlier_data_exploits_from_its_first_asks() -> None:
+    # the delay counts experiments, not asks: with n_initial + 2d told, none is left
+    d = 2
+    rng = np.random.default_rng(3)
+    bo = _ExploitLog(bounds=UNIT2, rng=0, n_raw=64)
+    bo.exploited = []
+    X0 = rng.random((5 + 2 * d, d))
+    bo.tell(X0, bowl(np.full(d, 0.3))(X0))
+    run_script(bo, [1] * 6, bowl(np.full(d, 0.3)))
+    assert bo.exploited == [1, 3, 5]
+
+
 def batch_rounds(seed: int, **kwargs: Any) -> list[float]:
     f = bowl(np.array([0.3, 0.3]))
     bo = BayesianOptimization(bounds=UNIT2, rng=seed, n_raw=64, **kwargs)
