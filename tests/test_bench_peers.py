@@ -8,6 +8,7 @@ the missing-package message, the pairing guard and the analysis run without the 
 
 from __future__ import annotations
 
+import shutil
 import sys
 import types
 import warnings
@@ -154,6 +155,27 @@ def test_compare_peers_at_several_budgets_holm_over_all_rows(tmp_path: Path) -> 
     for bad in ([0], [9], []):
         with pytest.raises(ValueError, match="'budgets' parameter of compare_peers"):
             compare_peers(result, budgets=bad)
+
+
+def test_compare_peers_names_cells_stored_without_timings(tmp_path: Path) -> None:
+    # a store assembled by copying cells/ without timings/ (found by doing it)
+    study = _study("sobol", "ardlib.planners.Sobol")
+    _run(study, tmp_path / "full")
+    (tmp_path / "part").mkdir()
+    shutil.copytree(tmp_path / "full" / "cells", tmp_path / "part" / "cells")
+    sobol_timings = [
+        f for f in (tmp_path / "full" / "timings").iterdir() if f.name in _cells(study, "sobol")
+    ]
+    (tmp_path / "part" / "timings").mkdir()
+    for f in sobol_timings:
+        shutil.copy(f, tmp_path / "part" / "timings" / f.name)
+    result = _run(study, tmp_path / "part")
+    with pytest.raises(ValueError, match="no ask timings for ardlib on branin: each cell's"):
+        compare_peers(result)
+
+
+def _cells(study: Study, planner: str) -> set[str]:
+    return {f"{c.hash}.parquet" for c in study.cells() if c.planner.name == planner}
 
 
 @pytest.mark.slow

@@ -255,6 +255,17 @@ def _peer_rows(
 ) -> list[dict[str, Any]]:
     """One row per (problem, peer) of ``compare_planners``' table at ``budget``."""
     t = result.timings
+    have = set(zip(t["problem"], t["planner"], strict=True))
+    lacking = sorted(
+        set(zip(result.results["problem"], result.results["planner"], strict=True)) - have
+    )
+    if lacking:
+        raise ValueError(
+            "The 'result' parameter of compare_peers has no ask timings for "
+            f"{', '.join(f'{pl} on {pr}' for pr, pl in lacking)}: each cell's timings "
+            "(timings/<cell_hash>.parquet beside cells/ in the store) must be stored with "
+            "its results."
+        )
     model = t[(t["step"] >= n_initial) & (t["step"] < budget)]
     if model.empty:  # a budget inside the initial design: time every ask
         model = t[t["step"] < budget]
