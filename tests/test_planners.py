@@ -518,18 +518,19 @@ class _ExploitLog(BayesianOptimization):
         return super()._mean_utility(gp)
 
 
-@pytest.mark.parametrize("d", [2, 3])
-def test_bo_exploits_only_after_two_model_points_per_dimension(d: int) -> None:
-    # model-based points 0 .. 2d-1 are EI; after them, those numbered k with
-    # k % exploit_every == exploit_every - 1 exploit
-    bo = _ExploitLog(bounds=[[0.0, 1.0]] * d, rng=0, n_raw=64)
+@pytest.mark.parametrize(
+    ("d", "every", "expected"),
+    [(2, 2, [5, 7, 9]), (3, 2, [7, 9, 11]), (2, 3, [5, 8]), (3, 3, [8, 11])],
+)
+def test_bo_exploits_only_after_two_model_points_per_dimension(
+    d: int, every: int, expected: list[int]
+) -> None:
+    # model-based points 0 .. 2d-1 are EI; after them every exploit_every-th one
+    # exploits, counted from the campaign's first model-based point (numbers written out)
+    bo = _ExploitLog(bounds=[[0.0, 1.0]] * d, rng=0, n_raw=64, exploit_every=every)
     bo.exploited = []
     run_script(bo, [1] * (5 + 2 * d + 6), bowl(np.full(d, 0.3)))
-    assert bo.exploited == [2 * d + 1, 2 * d + 3, 2 * d + 5]
-    bo = _ExploitLog(bounds=[[0.0, 1.0]] * d, rng=0, n_raw=64, exploit_every=3)
-    bo.exploited = []
-    run_script(bo, [1] * (5 + 2 * d + 6), bowl(np.full(d, 0.3)))
-    assert bo.exploited == [k for k in range(2 * d, 2 * d + 6) if k % 3 == 2]
+    assert bo.exploited == expected
 
 
 def test_bo_told_earlier_data_exploits_from_its_first_asks() -> None:

@@ -88,6 +88,10 @@ class Planner(ABC):
         self._ensure_setup()
         return int(self.y_.shape[0])
 
+    def _n_told(self) -> int:
+        """Experiments told so far, failed ones included (for hooks, after setup)."""
+        return int(self.X_.shape[0] + self.X_failed_.shape[0])
+
     # -- public API ---------------------------------------------------------------------
     def ask(self, n: int = 1) -> NDArray[np.float64]:
         """Propose the next ``n`` points to evaluate.

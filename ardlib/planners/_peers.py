@@ -88,7 +88,7 @@ class _PeerPlanner(Planner):
     def _ask(self, n: int) -> Array:
         # As BayesianOptimization: the design fills only up to n_initial observations, so
         # a planner told earlier experiments models them from its first ask.
-        told = self.X_.shape[0] + self.X_failed_.shape[0]
+        told = self._n_told()
         n_design = min(n, max(0, self.n_initial - max(self.n_asked_, told)))
         out: list[Array] = list(self._init_X[self._n_design : self._n_design + n_design])
         self._n_design += n_design
@@ -378,7 +378,7 @@ class OptunaPlanner(_PeerPlanner):
                     params=params, distributions=self._dists, value=value, state=state
                 )
             )
-        told = self.X_.shape[0] + self.X_failed_.shape[0]  # this tell included
+        told = self._n_told()  # this tell included
         if self._asked and told >= self.n_asked_:
             # every ask so far is answered, with other points than some asked trials: those
             # were not run, and a RUNNING trial would weigh on every later ask
