@@ -263,16 +263,16 @@ def _default_executor(max_workers: int | None, n_cells: int) -> ProcessPoolExecu
 #: 1 went from 1.64-1.84x (median 1.80) with a new pool per run to 1.92-1.98x (median
 #: 1.97) with one pool, eight alternating rounds, load 0.7-1.6, same digest. Code from
 #: elsewhere (a user's planner module) gets a fresh pool each run, so its edits are seen.
-_shared: dict[int, ProcessPoolExecutor] = {}
-_shared_lock = threading.Lock()
+_kept: tuple[int, ProcessPoolExecutor] | None = None  # (workers, pool)
+_kept_lock = threading.Lock()
 
 
 def _forget_after_fork() -> None:
     """In a forked child the kept pool is the parent's (its threads did not survive the
     fork; a submit would wait forever): forget it and renew the lock."""
-    global _shared_lock
-    _shared_lock = threading.Lock()
-    _shared.clear()
+    global _kept, _kept_lock
+    _kept_lock = threading.Lock()
+    _kept = None
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)
@@ -280,15 +280,16 @@ os.register_at_fork(after_in_child=_forget_after_fork)
 
 def _shared_pool(max_workers: int | None) -> ProcessPoolExecutor:
     """The kept default pool of ``max_workers`` workers (replacing one of another size)."""
+    global _kept
     workers = n_workers(max_workers, sys.maxsize)
-    with _shared_lock:
+    with _kept_lock:
         # A worker killed while idle (out of memory, a signal) breaks the pool; the
         # executor says so only through its private ``_broken`` (stable since 3.8).
-        if workers not in _shared or getattr(_shared[workers], "_broken", False):
-            _drop_shared()
+        if _kept is None or _kept[0] != workers or getattr(_kept[1], "_broken", False):
+            _drop_kept()
             # workers start on demand, so a pool of 8 runs a 3-cell study on 3 processes
-            _shared[workers] = _default_executor(workers, sys.maxsize)
-        return _shared[workers]
+            _kept = (workers, _default_executor(workers, sys.maxsize))
+        return _kept[1]
 
 
 def shutdown_workers() -> None:
@@ -301,16 +302,26 @@ def shutdown_workers() -> None:
     the workers exit once the cells queued for them are done.  Safe to call when no pool
     is kept.
     """
-    with _shared_lock:
-        _drop_shared()
+    with _kept_lock:
+        _drop_kept()
 
 
-def _drop_shared() -> None:
-    """Forget the kept pool; its workers exit once their queued cells are done (the caller
-    holds ``_shared_lock``)."""
-    for pool in _shared.values():
-        pool.shutdown(wait=False)
-    _shared.clear()
+def _drop_kept() -> None:
+    """Forget the kept pool; its workers exit once their queued cells are done. The caller
+    holds ``_kept_lock``."""
+    global _kept
+    if _kept is not None:
+        _kept[1].shutdown(wait=False)
+        _kept = None
+
+
+def _forget_kept(pool: Executor) -> None:
+    """Forget the kept pool if it is ``pool``, without shutting it down: the caller stops
+    it (shutdown drops the worker handles an interrupted run terminates)."""
+    global _kept
+    with _kept_lock:
+        if _kept is not None and _kept[1] is pool:
+            _kept = None
 
 
 def _reusable(cells: list[CellSpec]) -> bool:
@@ -438,9 +449,7 @@ def _compute(
         if own and not (keep and finished and failure is None):
             # after a failure or an interrupt, a kept pool is dropped: it may be broken
             if keep:
-                with _shared_lock:
-                    for size in [k for k, kept in _shared.items() if kept is pool]:
-                        del _shared[size]
+                _forget_kept(pool)
             if not finished:
                 _stop_workers(pool)
             pool.shutdown(wait=True, cancel_futures=True)
