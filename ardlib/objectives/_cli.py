@@ -82,10 +82,14 @@ def run_data_command(args: argparse.Namespace) -> int:
         return 0
     out = Path(args.out)
     metrics = build_emulators(args.data, out, min_r2=args.min_r2, rng=args.seed)
+    # Timings go to the console only: the folder is a pipeline output that later stages
+    # depend on, and a rebuild with the same data, settings and seed must not change it.
+    seconds = {name: m.pop("build_seconds") for name, m in metrics.items()}
     summary = {"min_r2": args.min_r2, "emulators": metrics}
     write_json(out / "metrics.json", summary, sort_keys=False, default=str)
     for name, m in metrics.items():
         print(
-            f"{name:<15} R2 {m['r2']:.3f} cov90 {m['coverage90']:.2f} noise_sd {m['noise_sd']:.4g}"
+            f"{name:<15} R2 {m['r2']:.3f} cov90 {m['coverage90']:.2f} "
+            f"noise_sd {m['noise_sd']:.4g} built in {seconds[name]:.1f} s"
         )
     return 0

@@ -93,7 +93,8 @@ def build_emulators(
     dict
         Per dataset: ``n``, ``dim``, ``goal``, ``r2``, ``rmse``, ``coverage50``,
         ``coverage90``, ``noise_sd``, ``noise_source``, ``gp_noise_sd``,
-        ``optimal_value``, ``optimizer``, ``build_seconds`` and the ``artifact`` path.
+        ``optimal_value``, ``optimizer``, ``build_seconds`` (wall time of this build; the
+        artifact leaves it out) and the ``artifact`` path.
 
     Raises
     ------

@@ -128,7 +128,7 @@ class Emulator(Objective):
     rng : int
         Seed of the build.
     build_seconds : float, optional
-        Wall time of the build.
+        Wall time of the build (not saved: see ``build_seconds_``).
     transform : OutputTransform, optional
         The output model (default ``identity``: the measurements as measured).
     selection : ModelSelection, optional
@@ -162,7 +162,9 @@ class Emulator(Objective):
     support_ : OptimumSupport
         How far the optimizer lies from the data, and whether it is flagged extrapolated.
     build_seconds_ : float
-        Wall time of the build (fit, cross-validation, optimum search).
+        Wall time of the build (fit, cross-validation, optimum search) in this process;
+        NaN for an emulator loaded from an artifact. Artifacts leave timings out, so
+        rebuilding with the same data, settings and seed writes the same bytes.
     """
 
     def __init__(
@@ -468,7 +470,6 @@ class Emulator(Objective):
                 "support": self.support_.to_dict(),
             },
             "n": self.dataset.n,
-            "build_seconds": self.build_seconds_,
         }
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -534,7 +535,6 @@ class Emulator(Objective):
             n_folds=settings["n_folds"],
             min_r2=settings["min_r2"],
             rng=settings["rng"],
-            build_seconds=state["build_seconds"],
             transform=OutputTransform.from_dict(state.get("model")),
             selection=(
                 ModelSelection.from_dict(state["selection"]) if state.get("selection") else None
