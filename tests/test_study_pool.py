@@ -139,8 +139,9 @@ def test_code_from_elsewhere_gets_a_fresh_pool_that_sees_its_edits(
 def test_a_forked_child_does_not_wait_forever_on_the_parents_pool(tmp_path: Path) -> None:
     # A pool kept by the parent has no threads in a forked child (the test-selection
     # collector forks pytest sessions): a submit to it would wait forever.  The child
-    # forgets it; its own pool then either runs or, because the parent's fork server is
-    # not the child's (a CPython limitation), fails at once with ChildProcessError.
+    # forgets it, and since the parent's fork server is not the child's (multiprocessing
+    # checks it with waitpid: every cell failed with ChildProcessError before), the
+    # child's pool spawns its workers instead and gives the parent's results.
     study = _ardlib_study()
     parent = study.run(tmp_path / "parent", max_workers=2, progress=False)
     read, write = os.pipe()
@@ -163,7 +164,48 @@ def test_a_forked_child_does_not_wait_forever_on_the_parents_pool(tmp_path: Path
         time.sleep(0.05)
     report = os.read(read, 200).decode()
     os.close(read)
-    assert report in (f"ok {parent.digest}", "error ChildProcessError"), report
+    assert report == f"ok {parent.digest}", report
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie nobody reaps has ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+@pytest.mark.slow  # a fresh interpreter and pool (~3 s)
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads /proc")
+def test_kept_workers_end_when_their_owner_is_killed(tmp_path: Path) -> None:
+    # A Jupyter kernel that dies, or a run killed with SIGKILL, cannot stop its kept
+    # pool: its idle workers used to wait for work forever (with the fork server).
+    code = (
+        "import os, signal\n"
+        "from ardlib.study import PlannerSpec, Study, _execute\n"
+        "if __name__ == '__main__':\n"
+        "    study = Study(problems=['branin'], noises=[None], replicates=3, budget=4,\n"
+        "                  master_seed=0,\n"
+        "                  planners=[PlannerSpec('random', 'ardlib.planners.RandomSearch')])\n"
+        f"    study.run({str(tmp_path / 'store')!r}, max_workers=2, progress=False)\n"
+        "    print(*_execute._kept[1]._processes, flush=True)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    script, out, err = (tmp_path / name for name in ("owner.py", "out.txt", "err.txt"))
+    script.write_text(code)
+    # files, not pipes: workers that outlive the script would hold a pipe open
+    with out.open("w") as stdout, err.open("w") as stderr:
+        proc = subprocess.run([sys.executable, str(script)], stdout=stdout, stderr=stderr)
+    assert proc.returncode == -signal.SIGKILL, err.read_text()
+    workers = [int(pid) for pid in out.read_text().split()]
+    assert len(workers) == 2, out.read_text()
+    deadline = time.monotonic() + 10
+    while (alive := [p for p in workers if _running(p)]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in alive:  # do not leave them behind when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not alive, f"workers {alive} outlived the process that made their pool"
 
 
 @pytest.mark.slow  # a fresh interpreter and pool (~3 s)

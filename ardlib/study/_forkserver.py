@@ -38,11 +38,27 @@ def n_workers(max_workers: int | None, n_cells: int) -> int:
     return max(1, min(workers, n_cells))
 
 
+#: The process that first asked for the fork server. A process forked from it inherits
+#: the parent's server handle, which it cannot use: multiprocessing checks the server with
+#: ``waitpid``, and the server is not the child's own child ("No child processes", every
+#: cell of the child's study failed).
+_server_owner: int | None = None
+
+
 def pool_context() -> Any:
     """The multiprocessing context of the default pool: forkserver with :data:`PRELOAD`
     where available (no fork of a threaded parent, no per-worker import cost), else spawn.
-    The preload list takes effect if the server is not yet running."""
+    The preload list takes effect if the server is not yet running.
+
+    In a process forked after its parent used the fork server, spawn: the inherited
+    server belongs to the parent, and each worker then imports what it needs itself.
+    """
+    global _server_owner
     if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    if _server_owner is None:
+        _server_owner = os.getpid()
+    elif _server_owner != os.getpid():
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(list(PRELOAD))
@@ -52,6 +68,5 @@ def pool_context() -> Any:
 def start() -> None:
     """Start the fork server now (if the platform has one and it is not running); returns
     without waiting for its preload."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        pool_context()
+    if pool_context() is multiprocessing.get_context("forkserver"):
         multiprocessing.forkserver.ensure_running()

@@ -269,14 +269,16 @@ class Study:
         executor : concurrent.futures.Executor, optional
             Runs the cells, e.g. a ``ThreadPoolExecutor`` or ``distributed.Client(...)
             .get_executor()``; it is not shut down.  Default: a ``ProcessPoolExecutor``
-            (forkserver start method where available), kept for the next run when every
+            (forkserver start method where available; spawn in a process forked after
+            its parent used the fork server), kept for the next run when every
             planner, problem and noise model is ardlib's own (a warm pool; see
             :func:`~ardlib.study.shutdown_workers`) and otherwise shut down by this call,
             or, with one worker, this process: the cells then run here one after another
             (as scikit-learn's ``n_jobs=1``), which is also how a planner, problem
             factory or noise model defined in a notebook runs.  As with any non-fork
             process pool, a *script* that calls ``run`` with several workers must guard
-            it with ``if __name__ == "__main__":`` (notebooks need nothing).
+            it with ``if __name__ == "__main__":`` (notebooks need nothing).  The
+            workers end with the process that made the pool, even when it is killed.
         max_workers : int, optional
             Workers of the default executor; default ``min(2, os.cpu_count())``, and at
             most one per cell to compute.  Only valid without ``executor``.
