@@ -246,3 +246,32 @@ def test_ctrl_c_stops_the_cells_the_workers_are_running(tmp_path: Path) -> None:
         proc.communicate()  # reap it and close its pipe
     assert proc.returncode != 0 and b"KeyboardInterrupt" in err
     assert elapsed < 4.0, f"the interrupted study took {elapsed:.1f} s to stop"
+
+
+def test_without_a_fork_server_the_pool_spawns_and_start_does_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Windows has no fork server: asking for its context there raises ValueError.
+    from ardlib.study import _forkserver
+
+    real = multiprocessing.get_context
+
+    def get_context(method: str | None = None) -> object:
+        if method == "forkserver":
+            raise ValueError("cannot find context for 'forkserver'")
+        return real(method)
+
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setattr(multiprocessing, "get_context", get_context)
+    assert _forkserver.pool_context().get_start_method() == "spawn"
+    _forkserver.start()  # returns without starting anything
+
+
+def test_a_process_forked_from_the_servers_owner_spawns(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ardlib.study import _forkserver
+
+    monkeypatch.setattr(_forkserver, "_server_owner", None)
+    assert _forkserver.pool_context().get_start_method() == "forkserver"
+    assert _forkserver._server_owner == os.getpid()
+    monkeypatch.setattr(_forkserver, "_server_owner", os.getpid() + 1)  # as in a child
+    assert _forkserver.pool_context().get_start_method() == "spawn"

@@ -68,5 +68,5 @@ def pool_context() -> Any:
 def start() -> None:
     """Start the fork server now (if the platform has one and it is not running); returns
     without waiting for its preload."""
-    if pool_context() is multiprocessing.get_context("forkserver"):
+    if pool_context().get_start_method() == "forkserver":
         multiprocessing.forkserver.ensure_running()
