@@ -135,6 +135,7 @@ def test_code_from_elsewhere_gets_a_fresh_pool_that_sees_its_edits(
     assert old.digest != new.digest
 
 
+@pytest.mark.slow  # the child's pool spawns its workers, which import ardlib (~2 s)
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_forked_child_does_not_wait_forever_on_the_parents_pool(tmp_path: Path) -> None:
     # A pool kept by the parent has no threads in a forked child (the test-selection
