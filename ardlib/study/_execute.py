@@ -140,7 +140,7 @@ def _worker_init(parent_ignores_sigint: bool) -> None:
         threading.Thread(target=_exit_with, args=(owner,), daemon=True).start()
 
 
-def _exit_with(owner: Any) -> None:
+def _exit_with(owner: multiprocessing.process.BaseProcess) -> None:
     """Wait for the process that made the pool to end, then end this worker.
 
     A pool's owner normally stops its workers on exit; killed (SIGKILL, the out-of-memory
