@@ -147,11 +147,23 @@ def test_importing_every_subpackage_loads_none_of_their_modules() -> None:
 
 
 def test_the_command_line_starts_without_the_numeric_stack() -> None:
-    """Building the ``ardlib`` parser imports no numpy, scipy, pandas or pyarrow: a
+    """Building the ``ardlib`` parser imports no numpy, scipy, pandas, pyarrow or httpx: a
     subcommand imports what it needs. (``ardlib study run`` starts its workers' fork server
     first, so the server's imports overlap this process's; a parser that imported
     scipy.stats through ``ardlib.regress._check`` had spent 0.8 s before any subcommand
     ran.)"""
     code = "from ardlib import cli\ntry:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass"
-    heavy = ("numpy", "scipy", "pandas", "pyarrow", "matplotlib")
+    heavy = ("numpy", "scipy", "pandas", "pyarrow", "matplotlib", "httpx")
     assert _heavy_imports_of(code, heavy) == []
+
+
+def test_the_study_workers_preload_leaves_out_what_only_the_main_process_uses() -> None:
+    """The fork server's preload (the command line, the cell runner, the planners and
+    problems) imports neither pandas nor tqdm nor httpx: the workers build Arrow tables
+    and report nothing, and those three were about 0.35 s of the preload that every
+    worker's first cell waits for."""
+    from ardlib.study._forkserver import PRELOAD
+
+    modules = ["ardlib.cli"] + [m for m in PRELOAD if m != "__main__"]
+    code = "\n".join(f"import {m}" for m in modules)
+    assert _heavy_imports_of(code, ("pandas", "tqdm", "httpx")) == []

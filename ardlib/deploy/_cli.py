@@ -10,8 +10,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import httpx
-
 __all__ = ["add_smoke_parser", "run_smoke_command"]
 
 
@@ -87,6 +85,10 @@ def add_smoke_parser(sub: argparse._SubParsersAction) -> None:
 
 def run_smoke_command(args: argparse.Namespace) -> int:
     """Run :func:`ardlib.deploy.smoke` from parsed arguments; print the table; exit status."""
+    # httpx imported here, not at the top: every ``ardlib`` command imports this module to
+    # build its parser, and httpx cost about 0.1 s of each command's start-up.
+    import httpx
+
     from ._smoke import DISALLOWED_ORIGIN, smoke
 
     try:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 from numpy.typing import NDArray
 
@@ -25,6 +24,9 @@ from ..objectives._noise_base import NoiseModel, Observation
 from ..planners._base import NotReadyError, Planner
 from ._specs import NoiseSpec, PlannerSpec, ProblemSpec
 from ._tables import RESULT_FIELDS, TIMING_FIELDS, build_table, to_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Campaign", "cell_seed_from_rng", "run_campaign", "run_campaign_tables"]
 

@@ -33,17 +33,16 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-from tqdm.auto import tqdm
 
 from .._threads import single_threaded_blas
 from .._validation import check_int
 from ._campaign import run_campaign_tables
 from ._forkserver import n_workers, pool_context
-from ._result import StudyResult, collect
 from ._store import ResultStore
 from ._tables import parquet_bytes, with_identity
 
 if TYPE_CHECKING:
+    from ._result import StudyResult
     from ._study import CellSpec, Study
 
 __all__ = [
@@ -511,6 +510,13 @@ def run_study(
     progress: bool,
 ) -> StudyResult:
     """Implementation of :meth:`Study.run` (see there)."""
+    # Imported here, not at the top: the pool's workers import this module for
+    # _run_cell_stored and need neither (pandas and tqdm were about 0.25 s of the fork
+    # server's preload, which the workers' first cells wait for).
+    from tqdm.auto import tqdm
+
+    from ._result import collect
+
     if not isinstance(store, ResultStore):
         if not isinstance(store, str | os.PathLike):
             raise TypeError(
