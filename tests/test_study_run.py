@@ -297,12 +297,14 @@ def test_a_script_without_a_main_guard_is_told_why_its_workers_died(tmp_path: Pa
 
 def test_a_killed_study_process_resumes_where_it_stopped(tmp_path: Path) -> None:
     store = ResultStore(tmp_path / "store")
-    study = sleepy_study(0.05)
+    # 0.02 s naps (0.12 s per slow cell): the script is killed after its fourth cell
+    # with about 1 s of cells still to go (0.05 s took 2 s longer for the same checks)
+    study = sleepy_study(0.02)
     cells_dir = store.root / "cells"
     code = (
         "from test_study_support import sleepy_study\n"
         "if __name__ == '__main__':\n"
-        f"    sleepy_study(0.05).run({str(store.root)!r}, max_workers=1, progress=False)\n"
+        f"    sleepy_study(0.02).run({str(store.root)!r}, max_workers=1, progress=False)\n"
     )
     script = tmp_path / "study_script.py"
     script.write_text(code)
