@@ -157,6 +157,7 @@ def test_the_command_line_starts_without_the_numeric_stack() -> None:
     assert _heavy_imports_of(code, heavy) == []
 
 
+@pytest.mark.slow  # a fresh interpreter importing numpy, scipy and pyarrow (about 1 s)
 def test_the_study_workers_preload_leaves_out_what_only_the_main_process_uses() -> None:
     """The fork server's preload (the command line, the cell runner, the planners and
     problems) imports neither pandas nor tqdm nor httpx: the workers build Arrow tables
