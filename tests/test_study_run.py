@@ -297,8 +297,8 @@ def test_a_script_without_a_main_guard_is_told_why_its_workers_died(tmp_path: Pa
 
 def test_a_killed_study_process_resumes_where_it_stopped(tmp_path: Path) -> None:
     store = ResultStore(tmp_path / "store")
-    # 0.02 s naps (0.12 s per slow cell): the script is killed after its fourth cell
-    # with about 1 s of cells still to go (0.05 s took 2 s longer for the same checks)
+    # 0.02 s naps: eight slow cells of 0.12 s each, still enough for the kill to land
+    # after the fourth stored cell and before the last (0.05 s naps took about 1 s more)
     study = sleepy_study(0.02)
     cells_dir = store.root / "cells"
     code = (

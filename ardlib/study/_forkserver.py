@@ -3,8 +3,8 @@ import).
 
 Kept apart from :mod:`ardlib.study._execute` so that ``ardlib study run`` can start the
 server before it imports the study machinery itself: the server's preload (numpy, scipy,
-pyarrow, the planners) then runs on the other
-core while this process does the same imports, instead of after them.
+pyarrow, the planners) then runs on the other core while this process does the same
+imports, instead of after them.
 
 The preload leaves out what only the main process uses (pandas for the user's frames, tqdm
 for the bar, httpx for ``ardlib smoke``): from a fresh interpreter it took 1.07-1.09 s
