@@ -14,8 +14,7 @@ from .._validation import check_choice, check_int, check_real
 from ..gp import GaussianProcess
 from . import _acquisition as acq
 from ._acqopt import maximize_acquisition
-from ._base import Planner
-from ._design import Sobol
+from ._design import _DesignFirst
 
 __all__ = ["BayesianOptimization"]
 
@@ -80,7 +79,7 @@ def _noisy_incumbent(gp: GaussianProcess) -> float:
     return float(m[int(np.argmin(m + np.sqrt(var)))])
 
 
-class BayesianOptimization(Planner):
+class BayesianOptimization(_DesignFirst):
     """GP-based Bayesian optimization (Matern-5/2 ARD GP, fitted constant mean, learned
     noise).
 
@@ -221,11 +220,7 @@ class BayesianOptimization(Planner):
         check_real(self.failure_radius, "failure_radius", owner=name, low=0, low_inclusive=False)
 
     def _setup(self) -> None:
-        # Initial design first, so it matches a Sobol planner with the same rng.
-        self._design = Sobol(bounds=self.bounds_, rng=self.rng_)
-        self._init_X = self._design.ask(self.n_initial)
-        self.n_asked_ = 0
-        self._n_design = 0  # initial-design points proposed so far
+        self._setup_design()  # first, so it matches a Sobol planner with the same rng
         self.gp_: GaussianProcess | None = None
         self._gp_rng = np.random.default_rng(self.rng_.integers(2**63))
         self._n_fits = 0
@@ -321,12 +316,7 @@ class BayesianOptimization(Planner):
 
     # ------------------------------------------------------------------ hooks
     def _ask(self, n: int) -> Array:
-        # The design fills up to n_initial observations: asked ones, or told ones when a
-        # user brought earlier experiments (the told count includes failures).
-        told = self._n_told()
-        n_design = min(n, max(0, self.n_initial - max(self.n_asked_, told)))
-        out = list(self._init_X[self._n_design : self._n_design + n_design])
-        self._n_design += n_design
+        out = self._design_points(n)
         if len(out) < n:
             with single_threaded_blas():
                 out.extend(self._model_points(n - len(out)))

@@ -123,3 +123,27 @@ class LatinHypercube(_QMCPlanner):
     def _ask(self, n: int) -> NDArray[np.float64]:
         engine = self._make_engine()
         return _scale(engine.random(n), self.bounds_)
+
+
+class _DesignFirst(Planner):
+    """A model-based planner's initial design, shared by BayesianOptimization and the peer
+    adapters: ``n_initial`` scrambled Sobol' points drawn first from ``rng`` (so both start
+    from the same points as a Sobol planner of the same seed), proposed until the planner
+    knows ``n_initial`` experiments, asked or told."""
+
+    n_initial: int
+
+    def _setup_design(self) -> None:
+        self._design = Sobol(bounds=self.bounds_, rng=self.rng_)
+        self._init_X = self._design.ask(self.n_initial)
+        self.n_asked_ = 0
+        self._n_design = 0  # initial-design points proposed so far
+
+    def _design_points(self, n: int) -> list[NDArray[np.float64]]:
+        """The next of at most ``n`` design points: the design fills up to ``n_initial``
+        experiments, so a planner told earlier ones models them from its first ask (the
+        told count includes failures)."""
+        k = min(n, max(0, self.n_initial - max(self.n_asked_, self._n_told())))
+        out = list(self._init_X[self._n_design : self._n_design + k])
+        self._n_design += k
+        return out

@@ -29,8 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._io import dist_version
 from .._rng import RNGLike
 from .._validation import check_int
-from ._base import Planner
-from ._design import Sobol
+from ._design import _DesignFirst
 
 __all__ = ["BoTorchPlanner", "OptunaPlanner", "SkoptPlanner"]
 
@@ -52,7 +51,7 @@ def _require(module: str, package: str) -> Any:
         ) from exc
 
 
-class _PeerPlanner(Planner):
+class _PeerPlanner(_DesignFirst):
     """Shared plumbing: the Sobol' initial design, then the library's own suggestions.
 
     Subclasses implement :meth:`_setup_peer` (import and build the library's optimizer),
@@ -76,22 +75,14 @@ class _PeerPlanner(Planner):
                 check_int(value, key, owner=type(self).__name__, low=1)
 
     def _setup(self) -> None:
-        # Drawn first from rng, exactly as BayesianOptimization does: same seed, same points.
-        self._design = Sobol(bounds=self.bounds_, rng=self.rng_)
-        self._init_X = self._design.ask(self.n_initial)
-        self.n_asked_ = 0
-        self._n_design = 0
+        self._setup_design()  # first, as BayesianOptimization: same seed, same points
         self._peer_seed = int(self.rng_.integers(2**31 - 1))
         self._info: dict[str, Any] = {}
         self._setup_peer()
 
     def _ask(self, n: int) -> Array:
-        # As BayesianOptimization: the design fills only up to n_initial observations, so
-        # a planner told earlier experiments models them from its first ask.
-        told = self._n_told()
-        n_design = min(n, max(0, self.n_initial - max(self.n_asked_, told)))
-        out: list[Array] = list(self._init_X[self._n_design : self._n_design + n_design])
-        self._n_design += n_design
+        out = self._design_points(n)
+        n_design = len(out)
         if n > n_design:
             batch = np.asarray(self._peer_ask_batch(n - n_design), dtype=float)
             out += list(batch.reshape(n - n_design, self.dim))
