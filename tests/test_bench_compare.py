@@ -81,9 +81,9 @@ def test_session_slowdown_injection_really_slows_calls_down() -> None:
         # On the CPU clock, as the detector measures (measure_detector's default): on the
         # wall clock a sample is ~6 ms, and with the other xdist worker and a third process
         # sharing the two cores, whole runs of plain samples fell into contended time
-        # slices. That made this test the fast tier's intermittent failure: median ratio
-        # 1.18 in 1 of 10 trials under two CPU hogs, where the CPU clock gave 1.98-2.07
-        # in 15 of 15 (2026-12-07).
+        # slices, and the test failed now and then in the fast tier: median ratio 1.18 in
+        # 1 of 10 trials under two CPU hogs, where the CPU clock gave 1.98-2.07 in 15 of
+        # 15 (2026-12-07).
         for _ in range(9):  # interleaved, so a busy machine slows both alike
             plain += s.sample(
                 "objective.evaluate[branin,m=10000]", number=number, repeat=1, clock="cpu"
