@@ -299,12 +299,13 @@ def test_a_killed_study_process_resumes_where_it_stopped(tmp_path: Path) -> None
     store = ResultStore(tmp_path / "store")
     # 0.02 s naps: eight slow cells of 0.12 s each, still enough for the kill to land
     # after the fourth stored cell and before the last (0.05 s naps took about 1 s more)
-    study = sleepy_study(0.02)
+    nap = 0.02
+    study = sleepy_study(nap)
     cells_dir = store.root / "cells"
     code = (
         "from test_study_support import sleepy_study\n"
         "if __name__ == '__main__':\n"
-        f"    sleepy_study(0.02).run({str(store.root)!r}, max_workers=1, progress=False)\n"
+        f"    sleepy_study({nap}).run({str(store.root)!r}, max_workers=1, progress=False)\n"
     )
     script = tmp_path / "study_script.py"
     script.write_text(code)
