@@ -582,6 +582,7 @@ BAD_BO = [
     ({"n_starts": 0}, "n_starts", "must be an int >= 1. Got 0."),
     ({"exploit_every": 0}, "exploit_every", "must be an int >= 1. Got 0."),
     ({"failure_radius": 0.0}, "failure_radius", "must be a finite float > 0. Got 0.0."),
+    ({"n_hyper_draws": -1}, "n_hyper_draws", "must be an int >= 0. Got -1."),
     ({"recommendation": "best"}, "recommendation", "must be one of 'observed', 'model'."),
 ]
 
@@ -662,6 +663,7 @@ def test_get_params_round_trips_through_the_constructor() -> None:
         "recommendation": "observed",
         "exploit_every": 2,
         "max_fit_points": 128,
+        "n_hyper_draws": 8,
     }
     clone = BayesianOptimization(**params)
     np.testing.assert_array_equal(clone.ask(6), BayesianOptimization(**params).ask(6))

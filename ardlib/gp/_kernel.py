@@ -53,13 +53,15 @@ def matern52_from_sq(D2: Array, inv_l2: Array, s2: float) -> tuple[Array, Array]
     return _matern52_r2(r2, s2)
 
 
-def _matern52_r2(r2: Array, s2: float) -> tuple[Array, Array]:
+def _matern52_r2(r2: Array, s2: float | Array) -> tuple[Array, Array]:
     """``K`` and ``M`` of :func:`matern52_from_sq` from ``r^2`` (consumed).
 
     In place where possible (six (n, m) arrays instead of fourteen; at m = 762 candidates
     the fresh pages cost more than the arithmetic); every element gets the operations of
     ``K = s2 exp(-sqrt5 r) (1 + sqrt5 r + 5/3 r^2)``, ``M = 5/3 s2 exp(-sqrt5 r) (1 + sqrt5 r)``
     in the same order, so the results are the same bits as the direct expressions.
+    ``s2`` may be an array that broadcasts against ``r2`` (one signal variance per model
+    of a stacked ``r2``, as HyperparameterEnsemble uses it).
     """
     r = np.maximum(r2, 0.0)
     np.sqrt(r, out=r)

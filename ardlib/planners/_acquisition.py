@@ -7,6 +7,9 @@ return a utility to MAXIMIZE, shape (m,), with its gradient, shape (m, d).
   ``h(z) = phi(z) + z Phi(z)`` in a form that stays finite and accurate far in the left
   tail (Ament et al. 2023, "Unexpected improvements to expected improvement", eq. 9),
   where plain EI underflows to 0 and gives an optimizer no gradient.
+- :func:`ensemble_log_ei`: the log of EI averaged over the members of a
+  :class:`~ardlib.gp.HyperparameterEnsemble` (EI integrated over the hyperparameters,
+  Snoek et al. 2012), each member's EI against its own incumbent.
 - :func:`ucb`: lower confidence bound ``-(mu - sqrt(beta) sigma)`` (Srinivas et al. 2010).
 - :func:`noisy_log_ei`: augmented expected improvement for noisy observations
   (Huang et al. 2006): EI against the best posterior mean among evaluated points,
@@ -23,9 +26,9 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import erfcx, log_ndtr, ndtr
 
-from ..gp import GaussianProcess
+from ..gp import GaussianProcess, HyperparameterEnsemble
 
-__all__ = ["log_ei", "log_h", "noisy_log_ei", "ucb"]
+__all__ = ["ensemble_log_ei", "log_ei", "log_h", "noisy_log_ei", "ucb"]
 
 Array = NDArray[np.float64]
 _C1 = 0.5 * np.log(2.0 * np.pi)
@@ -103,7 +106,7 @@ def _moments(
 
 
 def _log_ei_core(
-    mu: Array, sigma: Array, dmu: Array, dsigma: Array, best: float
+    mu: Array, sigma: Array, dmu: Array, dsigma: Array, best: float | Array
 ) -> tuple[Array, Array]:
     z = (best - mu) / sigma
     lh = log_h(z)
@@ -130,6 +133,63 @@ def log_ei(
     grad : ndarray of shape (m, d), or (m, 0) when ``grad=False`` or ``bound=True``
     """
     return _log_ei_core(*_moments(gp, X, grad and not bound, bound), best)
+
+
+def ensemble_log_ei(
+    ens: HyperparameterEnsemble,
+    X: Array,
+    *,
+    best: Array,
+    grad: bool = True,
+    bound: bool = False,
+) -> tuple[Array, Array]:
+    """``log(mean_s EI_s(x))`` over the ensemble's S members at ``X`` (m, d).
+
+    Summed in log space (log-sum-exp of the members' log EI), so it stays finite where
+    every member's EI underflows; the gradient is the members' log-EI gradients weighted
+    by their share of the mean.
+
+    Parameters
+    ----------
+    ens : HyperparameterEnsemble
+    X : ndarray of shape (m, d)
+    best : ndarray of shape (S,)
+        Each member's incumbent (standardized units), e.g. the minimum of its
+        ``train_mean_``.
+    grad : bool, default True
+        False skips the gradient (returned with shape (m, 0)).
+    bound : bool, default False
+        An upper bound of the value instead: the largest of the members' bounds (see
+        :func:`log_ei`), since a mean is at most its largest term.
+
+    Returns
+    -------
+    value : ndarray of shape (m,)
+    grad : ndarray of shape (m, d), or (m, 0)
+    """
+    S, m = len(ens.members), X.shape[0]
+    if bound:
+        pairs = zip(ens.members, best, strict=True)
+        vals = [log_ei(g, X, best=float(b), bound=True)[0] for g, b in pairs]
+        return np.max(vals, axis=0), np.zeros((m, 0))
+    b = np.repeat(np.asarray(best, dtype=float), m)
+    if grad:
+        mu, var, dmu, dvar = ens.predict_standardized_grad(X)
+        sigma = np.sqrt(var.ravel())
+        dsigma = dvar.reshape(S * m, -1) / (2.0 * sigma)[:, None]
+        lv, lg = _log_ei_core(mu.ravel(), sigma, dmu.reshape(S * m, -1), dsigma, b)
+    else:
+        mu, var = ens.predict_standardized(X)
+        none = np.zeros((S * m, 0))
+        lv, lg = _log_ei_core(mu.ravel(), np.sqrt(var.ravel()), none, none, b)
+    lv = lv.reshape(S, m)
+    top = lv.max(axis=0)
+    w = np.exp(lv - top)
+    total = w.sum(axis=0)
+    val = top + np.log(total) - np.log(S)
+    if not grad:
+        return val, np.zeros((m, 0))
+    return val, np.einsum("sm,smd->md", w / total, lg.reshape(S, m, -1))
 
 
 def noisy_log_ei(

@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._rng import RNGLike
 from .._threads import single_threaded_blas
 from .._validation import check_choice, check_int, check_real
-from ..gp import GaussianProcess
+from ..gp import GaussianProcess, HyperparameterEnsemble
 from . import _acquisition as acq
 from ._acqopt import maximize_acquisition
 from ._design import _DesignFirst
@@ -51,6 +51,13 @@ _LOCAL_N = 256
 #: model-based points. Counted in experiments, not asks, so a planner told earlier data
 #: exploits from its first asks (see ``exploit_every``).
 _EXPLOIT_AFTER_PER_DIM = 2
+
+
+#: Up to this many GP observations, log_ei averages EI over ``n_hyper_draws`` Laplace
+#: draws of the hyperparameters besides the MAP (HyperparameterEnsemble); beyond, the MAP
+#: alone. At a handful of points the MAP lengthscales are one guess among many; with
+#: more data the posterior narrows and the draws cost without changing the choice.
+_ENSEMBLE_UP_TO = 30
 
 
 def _upper_bound(util: Callable[..., tuple[Array, Array]], X: Array) -> Array:
@@ -101,7 +108,8 @@ class BayesianOptimization(_DesignFirst):
     goal : {"minimize", "maximize"}
     acquisition : {"log_ei", "noisy_ei", "ucb"}, default "log_ei"
         ``log_ei``: log expected improvement over the best posterior mean at an evaluated
-        point; ``noisy_ei``: augmented EI (Huang et al. 2006) for noisy observations;
+        point, averaged over hyperparameter draws up to 30 observations (see
+        ``n_hyper_draws``); ``noisy_ei``: augmented EI (Huang et al. 2006) for noisy observations;
         ``ucb``: lower confidence bound with ``beta``.
     beta : float, default 4.0
         Exploration weight of ``ucb`` (on standardized outputs).
@@ -161,6 +169,23 @@ class BayesianOptimization(_DesignFirst):
         (2026-12-06, load 1-2; 211-247 ms, 330-408 ms p90, and 21 s at 1.3 GB before
         the subset fit and the Cholesky extension). Campaigns of up to 63 experiments
         are unchanged bit for bit by these. None always fits on every point.
+    n_hyper_draws : int, default 8
+        With ``acquisition="log_ei"`` and at most 30 observations, an EI step maximizes
+        the log of EI averaged over the MAP model and this many draws of the log
+        lengthscales and log signal variance from a Laplace approximation at the MAP
+        (:class:`~ardlib.gp.HyperparameterEnsemble`; Snoek et al. 2012 integrate EI
+        over the hyperparameters by MCMC); each model's EI is against its own best
+        posterior mean at an evaluated point. 0 uses the MAP model alone. At a few
+        points the MAP lengthscales are one guess among many that fit about as well, and
+        EI on that guess alone explores too narrowly. Measured on noiseless Hartmann-6
+        (five initial points, 80 paired seeds, 2026-12-07), against 0: median regret
+        0.56 against 0.70 after 20 evaluations (47 of 80 better, p = 0.10), crossed
+        barrel 6.64 against 6.88, Suzuki 3.4e-6 against 8.7e-7 (49 of 80 worse,
+        p = 0.09; BoTorch's median there is 0.009-0.017), none significantly different;
+        against BoTorch (0.78) on the same seeds, Hartmann-6 after 20 went from 47 of 80
+        pairs better (p = 0.35) to 60 (p = 0.006). A cold ask at n = 10 took 18.7 ms
+        instead of 16.4 ms (Hartmann-6, median of five data sets): all members are
+        predicted in one set of array operations.
     recommendation : {"observed", "model"}, default "observed"
         ``observed``: the evaluated point with the best posterior mean (robust to noise,
         unlike the best noisy observation); ``model``: optimize the posterior mean over the
@@ -189,6 +214,7 @@ class BayesianOptimization(_DesignFirst):
         recommendation: str = "observed",
         exploit_every: int | None = 2,
         max_fit_points: int | None = 128,
+        n_hyper_draws: int = 8,
     ) -> None:
         super().__init__(bounds=bounds, rng=rng, goal=goal)
         self.acquisition = acquisition
@@ -202,6 +228,7 @@ class BayesianOptimization(_DesignFirst):
         self.recommendation = recommendation
         self.exploit_every = exploit_every
         self.max_fit_points = max_fit_points
+        self.n_hyper_draws = n_hyper_draws
 
     def _validate_params(self) -> None:
         name = type(self).__name__
@@ -217,6 +244,7 @@ class BayesianOptimization(_DesignFirst):
             check_int(self.exploit_every, "exploit_every", owner=name, low=1)
         if self.max_fit_points is not None:
             check_int(self.max_fit_points, "max_fit_points", owner=name, low=2)
+        check_int(self.n_hyper_draws, "n_hyper_draws", owner=name, low=0)
         check_real(self.failure_radius, "failure_radius", owner=name, low=0, low_inclusive=False)
 
     def _setup(self) -> None:
@@ -293,6 +321,9 @@ class BayesianOptimization(_DesignFirst):
         elif self.acquisition == "noisy_ei":
             best = _noisy_incumbent(gp) if incumbent is None else incumbent
             base = partial(acq.noisy_log_ei, gp, best=best, noise_var=gp.noise_var_)
+        elif self.n_hyper_draws and gp.X_.shape[0] <= _ENSEMBLE_UP_TO:
+            ens = HyperparameterEnsemble(gp, int(self.n_hyper_draws), self.rng_)
+            base = partial(acq.ensemble_log_ei, ens, best=ens.train_means.min(axis=1))
         else:
             base = partial(acq.log_ei, gp, best=float(np.min(gp.train_mean_)))
         if self.X_failed_.shape[0] == 0:

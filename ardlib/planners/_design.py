@@ -1,4 +1,5 @@
-"""Model-free planners: uniform random search and space-filling designs (scipy.stats.qmc)."""
+"""Model-free planners (uniform random search, space-filling designs from scipy.stats.qmc)
+and the initial design that model-based planners propose first (``_DesignFirst``)."""
 
 from __future__ import annotations
 
