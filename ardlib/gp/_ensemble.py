@@ -154,6 +154,11 @@ class HyperparameterEnsemble:
     def predict_standardized_grad(self, X: Array) -> tuple[Array, Array, Array, Array]:
         """Like :meth:`predict_standardized`, plus the gradients with respect to ``X``.
 
+        The stacked counterpart of :meth:`GaussianProcess.predict_standardized_grad`
+        (the same formulas, one leading axis per member); the single model keeps its
+        triangular solves, which stay cheap and stable at any n, where this one's
+        inverse factors are meant for the small n of the planners' ensemble.
+
         Parameters
         ----------
         X : ndarray of shape (m, d)

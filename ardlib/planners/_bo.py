@@ -177,15 +177,18 @@ class BayesianOptimization(_DesignFirst):
         over the hyperparameters by MCMC); each model's EI is against its own best
         posterior mean at an evaluated point. 0 uses the MAP model alone. At a few
         points the MAP lengthscales are one guess among many that fit about as well, and
-        EI on that guess alone explores too narrowly. Measured on noiseless Hartmann-6
-        (five initial points, 80 paired seeds, 2026-12-07), against 0: median regret
-        0.56 against 0.70 after 20 evaluations (47 of 80 better, p = 0.10), crossed
-        barrel 6.64 against 6.88, Suzuki 3.4e-6 against 8.7e-7 (49 of 80 worse,
-        p = 0.09; BoTorch's median there is 0.009-0.017), none significantly different;
-        against BoTorch (0.78) on the same seeds, Hartmann-6 after 20 went from 47 of 80
-        pairs better (p = 0.35) to 60 (p = 0.006). A cold ask at n = 10 took 18.7 ms
-        instead of 16.4 ms (Hartmann-6, median of five data sets): all members are
-        predicted in one set of array operations.
+        EI on that guess alone explores too narrowly. Measured against 0 on noiseless
+        problems (five initial points, budget 40, 240 paired seeds, 2026-12-07):
+        Hartmann-6 after 20 evaluations 0.56 against 0.70 (136 of 240 better,
+        p = 0.007); the Suzuki emulator after 20 5.2e-6 against 1.7e-6 (147 worse,
+        p = 0.002; BoTorch's median there is 0.017); Branin, the crossed barrel and
+        every cell after 40 not significantly different. Against BoTorch on 80 seeds no
+        session had used, ardlib's median regret was at most BoTorch's in all eight
+        cells (four problems, after 20 and 40), where with 0 it was above in two. Branin
+        to regret < 1e-3 over 50 seeds: median 23, 95th percentile 30.1 (21 and 27 with
+        0). A cold Hartmann-6 ask at n = 10 took 18.7 ms instead of 16.4 ms (median of
+        five data sets), an ask inside a campaign at n = 10 about twice as long: all
+        members are predicted in one set of array operations.
     recommendation : {"observed", "model"}, default "observed"
         ``observed``: the evaluated point with the best posterior mean (robust to noise,
         unlike the best noisy observation); ``model``: optimize the posterior mean over the
