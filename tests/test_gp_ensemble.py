@@ -163,3 +163,39 @@ def test_planner_uses_the_ensemble_and_stays_deterministic() -> None:
 def test_batches_with_the_ensemble_are_distinct_points() -> None:
     X = _campaign(8, q=4, budget=20)
     assert len(np.unique(X.round(12), axis=0)) == len(X)
+
+
+@pytest.mark.parametrize(
+    "outcomes",
+    [
+        pytest.param("failures", id="failed-experiments"),
+        pytest.param("duplicates", id="repeated-points"),
+        pytest.param("constant", id="constant-outcome"),
+    ],
+)
+def test_small_campaigns_at_the_edges_ask_finite_points_in_the_box(outcomes: str) -> None:
+    """What users bring at n <= 30: failed runs (the failure penalty wraps the averaged
+    EI), the same point measured twice (a near-singular covariance for some draws), and
+    an objective that never changes (every member flat)."""
+    rng = np.random.default_rng(12)
+    X = rng.uniform(size=(8, 3))
+    y = np.sum((X - 0.3) ** 2, axis=1)
+    if outcomes == "failures":
+        y[[1, 4]] = np.nan
+    elif outcomes == "duplicates":
+        X[3], y[3] = X[2], y[2]
+    else:
+        y[:] = 1.5
+    p = BayesianOptimization(bounds=[[0, 1]] * 3, rng=3)
+    p.tell(X, y)
+    asked = []
+    for _ in range(3):
+        x = p.ask(2)
+        assert x.shape == (2, 3) and np.all(np.isfinite(x))
+        assert np.all((x >= 0) & (x <= 1))
+        p.tell(x, np.full(2, 1.5) if outcomes == "constant" else np.sum((x - 0.3) ** 2, axis=1))
+        asked.extend(x)
+    assert len(np.unique(np.round(asked, 9), axis=0)) == len(asked)
+    if outcomes == "failures":  # the penalty keeps the asks away from the failed points
+        dist = np.linalg.norm(np.asarray(asked)[:, None] - X[[1, 4]][None], axis=2)
+        assert dist.min() > 0.2  # 0.07 without the penalty (failure_radius=1e-9)
